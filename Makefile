@@ -1,0 +1,79 @@
+# Bookshelf developer commands. `make` or `make help` lists them.
+#
+# Every tool that is not part of the machine (SAM CLI, cfn-lint, cargo-lambda,
+# zig, DynamoDB Local) is installed by `make setup` into git-ignored folders of
+# this checkout: .tools/venv/ (Python) and node_modules/ (npm).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# The steps of `make test` must run in the order written, even under -j.
+.NOTPARALLEL:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules
+
+VENV_BIN := $(CURDIR)/.tools/venv/bin
+SAM := $(VENV_BIN)/sam
+# Optional region for sam-build/deploy, e.g. `make deploy REGION=eu-west-1`
+# (samconfig.toml's default is us-east-1).
+REGION ?=
+SAM_REGION_FLAG := $(if $(REGION),--region $(REGION))
+
+# Colour for people, plain text in CI logs; a CARGO_TERM_COLOR from the
+# environment wins. CI builds from scratch once, so incremental state is waste.
+ifneq ($(filter true 1 yes,$(CI)),)
+export CARGO_TERM_COLOR ?= never
+export CARGO_INCREMENTAL ?= 0
+else
+export CARGO_TERM_COLOR ?= auto
+endif
+# No SAM CLI usage reports (and no first-run telemetry notice).
+export SAM_CLI_TELEMETRY ?= 0
+
+# Targets that run the venv's tools: `sam` calls `cargo lambda`, which links
+# with zig through `python3 -m ziglang`, so the venv's bin must come first.
+validate sam-build deploy events: export PATH := $(VENV_BIN):$(PATH)
+
+.PHONY: help setup setup-release dev fmt lint validate test sam-build deploy events clean clean-tools
+
+help: ## List the targets
+	@echo 'Usage: make <target>'
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+setup: ## Install the dev tools into .tools/ and node_modules/ (idempotent, quick once done)
+	@bash scripts/setup.sh
+
+setup-release: ## setup, plus the aarch64-unknown-linux-gnu Rust target for sam-build
+	@bash scripts/setup.sh --release
+
+dev: setup ## Run the API locally, without Docker (local runner: API Gateway, Lambda, DynamoDB Local)
+	cargo run -p bookshelf-local -- serve
+
+fmt: ## Format all Rust code in place
+	cargo fmt --all
+
+lint: ## cargo fmt --check, and clippy on every target with warnings denied
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+validate: setup ## sam validate --lint: template.yaml through cfn-lint (offline)
+	$(SAM) validate --lint
+
+test: setup lint validate ## Everything CI checks: lint, validate, then all tests against DynamoDB Local
+	cargo run -q -p bookshelf-local -- with-dynamodb -- cargo nextest run --workspace
+
+sam-build: setup-release ## sam build: arm64 release bootstraps of every function in .aws-sam/build/ (slow: LTO)
+	$(SAM) build $(SAM_REGION_FLAG)
+
+deploy: sam-build ## sam build && sam deploy (stack "bookshelf"; asks before executing the change set)
+	$(SAM) deploy $(SAM_REGION_FLAG)
+
+events: setup ## Regenerate events/*.json from `sam local generate-event`
+	$(VENV_BIN)/python scripts/gen-events.py
+
+clean: ## Remove build outputs (target/, .aws-sam/)
+	cargo clean
+	rm -rf .aws-sam
+
+clean-tools: ## Remove the installed dev tools (.tools/, node_modules/); `make setup` brings them back
+	rm -rf .tools node_modules

@@ -1,0 +1,65 @@
+//! `GET /books`: one page of books sorted by title (case-insensitively), then
+//! id. Query: `limit` (1–100, default 25), `cursor` (a `nextCursor` returned
+//! earlier), `author` and `genre` (exact matches). Every page is one or a few
+//! DynamoDB Queries on an index, never a Scan.
+//!
+//! Also serves the tutorial's `GET /booksApi` (see `bookshelf::tutorial`).
+
+use bookshelf::book::{Author, FieldError, Genre};
+use bookshelf::http::{Cursor, ItemsPage, json_response, page_limit, query_param};
+use bookshelf::store::ListQuery;
+use bookshelf::{ApiError, App, tutorial};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+/// Answers one `GET /books` request.
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    if tutorial::is_tutorial_route(&request) {
+        return tutorial::list(app).await;
+    }
+    let author = filter(&request, Author::FIELD, Author::parse, Author::into_string)?;
+    let genre = filter(&request, Genre::FIELD, Genre::parse, Genre::into_string)?;
+    let limit = page_limit(&request)?;
+    let after = query_param(&request, "cursor")?
+        .map(|raw| Cursor::decode(raw, &app.cursor_secret, author.as_deref(), genre.as_deref()))
+        .transpose()
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    let page = app
+        .store
+        .list(&ListQuery {
+            author: author.clone(),
+            genre: genre.clone(),
+            limit,
+            after,
+        })
+        .await?;
+    let next_cursor = page
+        .next
+        .map(|key| Cursor { key, author, genre }.encode(&app.cursor_secret));
+    Ok(json_response(
+        StatusCode::OK,
+        &ItemsPage {
+            items: page.books,
+            next_cursor,
+        },
+    ))
+}
+
+/// An exact-match filter, trimmed like the stored field it is compared with.
+fn filter<T>(
+    request: &Request,
+    name: &str,
+    parse: fn(&str) -> Result<T, FieldError>,
+    into_string: fn(T) -> String,
+) -> Result<Option<String>, ApiError> {
+    query_param(request, name)?
+        .map(|raw| {
+            parse(raw).map(into_string).map_err(|error| {
+                ApiError::BadRequest(format!("the `{name}` filter {}", error.message))
+            })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests;

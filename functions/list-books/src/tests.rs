@@ -1,0 +1,215 @@
+use super::*;
+use bookshelf::testing::{ApiEvent, app, assert_problem, call, seed};
+use serde_json::Value;
+
+fn list(query: &[(&str, &str)]) -> ApiEvent {
+    ApiEvent::new("GET", "/books", "/books").query(query)
+}
+
+fn titles(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|book| book["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Follows `nextCursor` to the end; returns every page.
+async fn all_pages(app: &'static App, query: &[(&str, &str)]) -> Vec<Value> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut pairs = query.to_vec();
+        if let Some(cursor) = &cursor {
+            pairs.push(("cursor", cursor));
+        }
+        let response = call(app, handle, &list(&pairs)).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        let page = response.json();
+        cursor = page["nextCursor"].as_str().map(str::to_owned);
+        pages.push(page);
+        if cursor.is_none() {
+            return pages;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_empty_shelf_is_one_empty_page() {
+    let app = app().await;
+    let response = call(app, handle, &list(&[])).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.json(),
+        serde_json::json!({"items": [], "nextCursor": null})
+    );
+}
+
+#[tokio::test]
+async fn sorts_by_title_ignoring_case_then_by_id() {
+    let app = app().await;
+    let first_b = seed(app, "b", "A", None).await;
+    for title in ["Zebra", "apple", "Banana", "B"] {
+        seed(app, title, "A", None).await;
+    }
+    let page = call(app, handle, &list(&[])).await.json();
+    assert_eq!(titles(&page), ["apple", "b", "B", "Banana", "Zebra"]);
+    assert_eq!(page["items"][1]["id"], first_b.id.as_str());
+}
+
+#[tokio::test]
+async fn pages_cover_every_book_once() {
+    let app = app().await;
+    let mut expected = Vec::new();
+    for index in 0..23 {
+        expected.push(
+            seed(app, &format!("Book {index:02}"), "A", None)
+                .await
+                .title,
+        );
+    }
+    let pages = all_pages(app, &[("limit", "5")]).await;
+    assert_eq!(pages.len(), 5);
+    let listed: Vec<String> = pages.iter().flat_map(titles).collect();
+    assert_eq!(listed, expected);
+    assert_eq!(titles(&pages[4]).len(), 3);
+}
+
+#[tokio::test]
+async fn the_default_page_is_25_and_an_exact_fit_has_no_cursor() {
+    let app = app().await;
+    for index in 0..26 {
+        seed(app, &format!("Book {index:02}"), "A", None).await;
+    }
+    let page = call(app, handle, &list(&[])).await.json();
+    assert_eq!(titles(&page).len(), 25);
+    assert!(page["nextCursor"].is_string());
+    let exact = call(app, handle, &list(&[("limit", "26")])).await.json();
+    assert_eq!(titles(&exact).len(), 26);
+    assert_eq!(exact["nextCursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn filters_by_author_genre_and_both() {
+    let app = app().await;
+    seed(app, "The Dispossessed", "Ursula K. Le Guin", Some("SF")).await;
+    seed(
+        app,
+        "A Wizard of Earthsea",
+        "Ursula K. Le Guin",
+        Some("Fantasy"),
+    )
+    .await;
+    seed(app, "Dune", "Frank Herbert", Some("SF")).await;
+    seed(app, "Lathe of Heaven", "Ursula K. Le Guin", None).await;
+    let by_author = call(app, handle, &list(&[("author", "Ursula K. Le Guin")]))
+        .await
+        .json();
+    assert_eq!(
+        titles(&by_author),
+        [
+            "A Wizard of Earthsea",
+            "Lathe of Heaven",
+            "The Dispossessed"
+        ]
+    );
+    let by_genre = call(app, handle, &list(&[("genre", "SF")])).await.json();
+    assert_eq!(titles(&by_genre), ["Dune", "The Dispossessed"]);
+    let both = call(
+        app,
+        handle,
+        &list(&[("author", "Ursula K. Le Guin"), ("genre", "SF")]),
+    )
+    .await
+    .json();
+    assert_eq!(titles(&both), ["The Dispossessed"]);
+    let exact = call(app, handle, &list(&[("author", "ursula k. le guin")]))
+        .await
+        .json();
+    assert!(titles(&exact).is_empty(), "filters match exactly");
+}
+
+#[tokio::test]
+async fn filtered_pages_cover_every_match_once() {
+    let app = app().await;
+    for index in 0..12 {
+        let genre = if index % 3 == 0 { "SF" } else { "Other" };
+        seed(app, &format!("Book {index:02}"), "Same Author", Some(genre)).await;
+    }
+    let pages = all_pages(
+        app,
+        &[("author", "Same Author"), ("genre", "SF"), ("limit", "2")],
+    )
+    .await;
+    let listed: Vec<String> = pages.iter().flat_map(titles).collect();
+    assert_eq!(listed, ["Book 00", "Book 03", "Book 06", "Book 09"]);
+}
+
+#[tokio::test]
+async fn bad_limits_are_400() {
+    let app = app().await;
+    for limit in ["0", "101", "-1", "ten", "", "2.5"] {
+        let response = call(app, handle, &list(&[("limit", limit)])).await;
+        assert_problem(&response, 400, "bad-request");
+    }
+    let repeated = call(app, handle, &list(&[("limit", "1"), ("limit", "2")])).await;
+    assert_problem(&repeated, 400, "bad-request");
+    let blank_filter = call(app, handle, &list(&[("author", " ")])).await;
+    assert_problem(&blank_filter, 400, "bad-request");
+}
+
+#[tokio::test]
+async fn tampered_or_foreign_cursors_are_400() {
+    let app = app().await;
+    for index in 0..3 {
+        seed(app, &format!("Book {index}"), "A", Some("SF")).await;
+    }
+    let page = call(app, handle, &list(&[("limit", "1")])).await.json();
+    let cursor = page["nextCursor"].as_str().unwrap().to_owned();
+    let mut tampered = cursor.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for bad in [
+        tampered.as_str(),
+        "garbage",
+        "",
+        &cursor[..cursor.len() / 2],
+    ] {
+        let response = call(app, handle, &list(&[("limit", "1"), ("cursor", bad)])).await;
+        assert_problem(&response, 400, "bad-request");
+    }
+    let other_query = call(app, handle, &list(&[("genre", "SF"), ("cursor", &cursor)])).await;
+    assert_problem(&other_query, 400, "bad-request");
+    let same = call(app, handle, &list(&[("limit", "1"), ("cursor", &cursor)])).await;
+    assert_eq!(titles(&same.json()), ["Book 1"]);
+}
+
+#[tokio::test]
+async fn the_tutorial_route_lists_every_book_in_its_shape() {
+    let app = app().await;
+    let mut ids = Vec::new();
+    for index in 0..120 {
+        ids.push(
+            seed(
+                app,
+                &format!("Book {index:03}"),
+                "A",
+                (index == 0).then_some("SF"),
+            )
+            .await
+            .id,
+        );
+    }
+    let response = call(app, handle, &ApiEvent::new("GET", "/booksApi", "/booksApi")).await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let books = response.json()["books"].as_array().unwrap().clone();
+    assert_eq!(books.len(), 120, "every book, across internal pages");
+    assert_eq!(
+        books[0],
+        serde_json::json!({"title": "Book 000", "author": "A", "genre": "SF", "id": ids[0].as_str()})
+    );
+    assert_eq!(books[119]["title"], "Book 119");
+    assert_eq!(books[1]["genre"], Value::Null);
+}

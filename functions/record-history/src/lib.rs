@@ -1,0 +1,85 @@
+//! Triggered by the books table's stream (book items only, by the filter in
+//! template.yaml): writes one history entry per create, change and delete of a
+//! book, which `GET /books/{id}/history` serves.
+//!
+//! Lambda delivers stream records at least once, so writing an entry is
+//! idempotent: a redelivered record finds its entry already stored and leaves
+//! it alone. A record that cannot be recorded is reported as a batch item
+//! failure (`ReportBatchItemFailures`) while the rest of the batch is still
+//! recorded; Lambda then retries from that record.
+
+use aws_lambda_events::dynamodb::{Event, EventRecord};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use bookshelf::App;
+use bookshelf::clock::rfc3339_from_epoch_millis;
+use bookshelf::history::HistoryEntry;
+use bookshelf::store::{StoreError, book_from_image};
+use lambda_http::LambdaEvent;
+
+/// Why one stream record was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The record has neither an old nor a new image.
+    #[error("the record has no image of the book")]
+    NoImage,
+    /// An image is not a well-formed book, or the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Records every book change in one batch of stream records.
+pub async fn handle(
+    app: &App,
+    event: LambdaEvent<Event>,
+) -> Result<DynamoDbEventResponse, lambda_http::Error> {
+    let mut response = DynamoDbEventResponse::default();
+    for record in &event.payload.records {
+        if !is_book_record(record) {
+            tracing::debug!(event_id = %record.event_id, "not a book item; skipped");
+            continue;
+        }
+        if let Err(error) = record_change(app, record).await {
+            tracing::warn!(event_id = %record.event_id, %error, "reported as a batch item failure");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = record.change.sequence_number.clone();
+            response.batch_item_failures.push(failure);
+        }
+    }
+    Ok(response)
+}
+
+/// Whether the record is of a book item (`sk = BOOK`). The event filter already
+/// selects these; checking again keeps a misconfigured filter from turning
+/// other items into endless failures.
+fn is_book_record(record: &EventRecord) -> bool {
+    matches!(record.change.keys.get("sk"), Some(serde_dynamo::AttributeValue::S(sk)) if sk == "BOOK")
+}
+
+/// Writes the history entry of one record.
+pub async fn record_change(app: &App, record: &EventRecord) -> Result<bool, RecordError> {
+    let before = image(&record.change.old_image)?;
+    let after = image(&record.change.new_image)?;
+    let deleted_at = rfc3339_from_epoch_millis(
+        record
+            .change
+            .approximate_creation_date_time
+            .timestamp_millis(),
+    );
+    let entry = HistoryEntry::of_write(before.as_ref(), after.as_ref(), &deleted_at)
+        .ok_or(RecordError::NoImage)?;
+    let book = after
+        .as_ref()
+        .or(before.as_ref())
+        .ok_or(RecordError::NoImage)?;
+    Ok(app.store.record_history(&book.id, &entry).await?)
+}
+
+fn image(image: &serde_dynamo::Item) -> Result<Option<bookshelf::Book>, StoreError> {
+    if image.is_empty() {
+        return Ok(None);
+    }
+    book_from_image(image.clone()).map(Some)
+}
+
+#[cfg(test)]
+mod tests;

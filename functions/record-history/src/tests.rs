@@ -1,0 +1,133 @@
+use super::*;
+use bookshelf::Book;
+use bookshelf::history::ChangeKind;
+use bookshelf::testing::{app, seed, stream_event, stream_record};
+use lambda_http::Context;
+use serde_json::{Value, json};
+
+async fn deliver(app: &'static App, event: &Value) -> DynamoDbEventResponse {
+    let event: Event = serde_json::from_value(event.clone()).expect("a Lambda DynamoDB event");
+    handle(app, LambdaEvent::new(event, Context::default()))
+        .await
+        .expect("the handler answers")
+}
+
+fn failures(response: &DynamoDbEventResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .filter_map(|failure| failure.item_identifier.clone())
+        .collect()
+}
+
+/// A book's life as three versions: created, retitled, deleted.
+fn life(book: &Book) -> (Book, Book) {
+    let mut retitled = book.clone();
+    retitled.title = "Dune Messiah".into();
+    retitled.genre = Some("SF".into());
+    retitled.version = 2;
+    retitled.updated_at = "2026-11-24T12:00:00Z".into();
+    (book.clone(), retitled)
+}
+
+#[tokio::test]
+async fn records_create_update_and_delete() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let (created, updated) = life(&book);
+    let event = stream_event(&[
+        stream_record(101, None, Some(&created)),
+        stream_record(102, Some(&created), Some(&updated)),
+        stream_record(103, Some(&updated), None),
+    ]);
+    let response = deliver(app, &event).await;
+    assert!(failures(&response).is_empty());
+    let page = app.store.history(&book.id, 10, None).await.unwrap();
+    let events: Vec<ChangeKind> = page.entries.iter().map(|entry| entry.event).collect();
+    assert_eq!(
+        events,
+        [
+            ChangeKind::Deleted,
+            ChangeKind::Updated,
+            ChangeKind::Created
+        ]
+    );
+    let versions: Vec<u64> = page.entries.iter().map(|entry| entry.version).collect();
+    assert_eq!(versions, [2, 2, 1]);
+    assert_eq!(page.entries[0].book, None);
+    assert_eq!(page.entries[1].book.as_ref(), Some(&updated));
+    assert_eq!(
+        serde_json::to_value(&page.entries[1].changes).unwrap(),
+        json!({"genre": {"from": null, "to": "SF"}, "title": {"from": "Dune", "to": "Dune Messiah"}})
+    );
+    assert_eq!(page.entries[2].book.as_ref(), Some(&created));
+    assert_eq!(page.entries[2].at, created.updated_at);
+    // The delete is dated by the record's ApproximateCreationDateTime.
+    assert_eq!(page.entries[0].at, "2015-04-09T00:00:00Z");
+}
+
+#[tokio::test]
+async fn a_redelivered_batch_adds_nothing() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let (created, updated) = life(&book);
+    let event = stream_event(&[
+        stream_record(201, None, Some(&created)),
+        stream_record(202, Some(&created), Some(&updated)),
+    ]);
+    assert!(failures(&deliver(app, &event).await).is_empty());
+    let first = app.store.history(&book.id, 10, None).await.unwrap();
+    assert!(failures(&deliver(app, &event).await).is_empty());
+    // A single duplicate inside a later batch, too.
+    let duplicate = stream_event(&[stream_record(202, Some(&created), Some(&updated))]);
+    assert!(failures(&deliver(app, &duplicate).await).is_empty());
+    let again = app.store.history(&book.id, 10, None).await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(again.entries.len(), 2);
+}
+
+#[tokio::test]
+async fn a_malformed_record_fails_alone() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let (created, updated) = life(&book);
+    let mut malformed = stream_record(302, Some(&created), Some(&updated));
+    malformed["dynamodb"]["NewImage"]
+        .as_object_mut()
+        .unwrap()
+        .remove("title");
+    let mut no_images = stream_record(303, Some(&created), None);
+    no_images["dynamodb"]
+        .as_object_mut()
+        .unwrap()
+        .remove("OldImage");
+    let event = stream_event(&[
+        stream_record(301, None, Some(&created)),
+        malformed,
+        no_images,
+        stream_record(304, Some(&updated), None),
+    ]);
+    let response = deliver(app, &event).await;
+    assert_eq!(failures(&response), ["302", "303"]);
+    let page = app.store.history(&book.id, 10, None).await.unwrap();
+    let events: Vec<ChangeKind> = page.entries.iter().map(|entry| entry.event).collect();
+    assert_eq!(events, [ChangeKind::Deleted, ChangeKind::Created]);
+}
+
+#[tokio::test]
+async fn records_of_other_items_are_skipped() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let mut history_record = stream_record(401, None, Some(&book));
+    history_record["dynamodb"]["Keys"]["sk"] = json!({"S": "HISTORY#00000000000000000001#1"});
+    let response = deliver(app, &stream_event(&[history_record])).await;
+    assert!(failures(&response).is_empty());
+    assert!(
+        app.store
+            .history(&book.id, 10, None)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
+}

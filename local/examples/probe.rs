@@ -1,0 +1,93 @@
+//! A tiny Lambda function for testing the runner: it answers HTTP API events according to
+//! the last segment of their path, and records DynamoDB stream batches.
+//!
+//! - `/crash` exits the process mid-invocation; `/sleep?ms=N` sleeps first; `/error` fails;
+//! - `/bare` returns bare JSON (no `statusCode`); `/binary` returns a base64 body;
+//! - `/env` returns the process environment as bare JSON;
+//! - anything else returns 200 with the received event as the JSON body and two cookies.
+//!
+//! Stream batches are appended (one JSON line each) to the file named by `PROBE_LOG`; a
+//! record whose new image has `fail: true` is reported as a batch item failure the first
+//! time it is seen. With `PROBE_CRASH_AT_INIT` set the process exits before serving.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
+use serde_json::{Value, json};
+
+static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    if std::env::var_os("PROBE_CRASH_AT_INIT").is_some() {
+        eprintln!("probe: crashing at init");
+        std::process::exit(2);
+    }
+    lambda_runtime::run(service_fn(handle)).await
+}
+
+async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
+    let (payload, context) = event.into_parts();
+    if payload.get("Records").is_some() {
+        return stream_batch(&payload);
+    }
+    let path = payload["rawPath"].as_str().unwrap_or_default().to_owned();
+    println!("probe: {} {path}", context.request_id);
+    match path.rsplit('/').next().unwrap_or_default() {
+        "crash" => std::process::exit(3),
+        "error" => Err("probe failed on purpose".into()),
+        "sleep" => {
+            let ms = payload["queryStringParameters"]["ms"]
+                .as_str()
+                .and_then(|ms| ms.parse().ok())
+                .unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(json!({"statusCode": 200, "body": "slept"}))
+        }
+        "bare" => Ok(json!({"hello": "world"})),
+        "env" => Ok(Value::Object(
+            std::env::vars()
+                .filter(|(name, _)| name != "PATH")
+                .map(|(name, value)| (name, Value::String(value)))
+                .collect(),
+        )),
+        "binary" => Ok(json!({
+            "statusCode": 201,
+            "headers": {"content-type": "application/octet-stream"},
+            "isBase64Encoded": true,
+            "body": "AAEC",
+        })),
+        _ => Ok(json!({
+            "statusCode": 200,
+            "headers": {"content-type": "application/json", "x-function": context.env_config.function_name},
+            "cookies": ["a=1; Path=/", "b=2"],
+            "body": json!({"event": payload, "deadline": context.deadline}).to_string(),
+        })),
+    }
+}
+
+fn stream_batch(payload: &Value) -> Result<Value, Error> {
+    if let Ok(log) = std::env::var("PROBE_LOG") {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)?;
+        writeln!(file, "{payload}")?;
+    }
+    let mut seen = SEEN.lock().map_err(|_| "poisoned")?;
+    let seen = seen.get_or_insert_with(HashSet::new);
+    let mut failures = Vec::new();
+    for record in payload["Records"].as_array().into_iter().flatten() {
+        let sequence = record["dynamodb"]["SequenceNumber"]
+            .as_str()
+            .unwrap_or_default();
+        let fails = record["dynamodb"]["NewImage"]["fail"]["BOOL"] == json!(true);
+        if fails && seen.insert(sequence.to_owned()) {
+            failures.push(json!({"itemIdentifier": sequence}));
+        }
+    }
+    Ok(json!({"batchItemFailures": failures}))
+}

@@ -1,0 +1,61 @@
+//! The command line: `serve` (the whole local stack) and `with-dynamodb` (a command next to
+//! a throwaway DynamoDB Local).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Runs template.yaml locally without Docker: API Gateway, Lambda and DynamoDB Local.
+#[derive(Debug, Parser)]
+#[command(name = "bookshelf-local", version, about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve every route and stream of the template on 127.0.0.1 (what `make dev` runs).
+    Serve(ServeArgs),
+    /// Run a command with a fresh in-memory DynamoDB Local in `DYNAMODB_ENDPOINT`.
+    WithDynamodb {
+        /// The command and its arguments (after `--`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<OsString>,
+    },
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Port of the HTTP API on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// The SAM template to serve.
+    #[arg(long, default_value = "template.yaml")]
+    pub template: PathBuf,
+    /// Use this DynamoDB instead of starting DynamoDB Local.
+    #[arg(long, value_name = "URL")]
+    pub dynamodb_endpoint: Option<String>,
+    /// Keep DynamoDB Local's data in memory only.
+    #[arg(long, conflicts_with = "data_dir")]
+    pub in_memory: bool,
+    /// Where DynamoDB Local keeps its data.
+    #[arg(long, default_value = ".local/dynamodb")]
+    pub data_dir: PathBuf,
+    /// Appended to every table's name (tests use a unique one per run).
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    pub table_suffix: String,
+    /// Use the binaries already in the target folder instead of running `cargo build`.
+    #[arg(long)]
+    pub no_build: bool,
+    /// Build and run the release binaries.
+    #[arg(long)]
+    pub release: bool,
+    /// Folder holding the built binaries (default: `<target>/debug` or `<target>/release`).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+}

@@ -1,0 +1,211 @@
+//! The HTTP listener: one request → route → event → invocation → response, with API
+//! Gateway's limits and error answers.
+//!
+//! Errors follow real HTTP APIs: no route → 404; body over 10 MB → 413; the function fails,
+//! crashes, times out (its own `Timeout`) or returns a malformed result → 500 (Lambda
+//! reports all of these to API Gateway as a failed invoke); no answer within the
+//! integration timeout (`TimeoutInMillis`, 30 s by default) → 503.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::event::{IncomingRequest, RequestMeta, build_event};
+use super::response::{GatewayResponse, gateway_error, map_response};
+use super::routes::RouteTable;
+use crate::lambda::Invoker;
+
+/// Largest request body an HTTP API accepts.
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+
+/// What a route invokes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The function.
+    pub invoker: Invoker,
+    /// How long API Gateway waits for it (`TimeoutInMillis`).
+    pub integration_timeout: Duration,
+}
+
+/// The HTTP API: its routes.
+#[derive(Debug)]
+pub struct Gateway {
+    /// Every route, most specific first.
+    pub routes: RouteTable<Target>,
+}
+
+/// Serves `gateway` on `listener` until `shutdown` is cancelled.
+pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: CancellationToken) {
+    let port = listener.local_addr().map_or(0, |a| a.port());
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, peer)) = accepted else {
+            continue;
+        };
+        while connections.try_join_next().is_some() {}
+        let gateway = gateway.clone();
+        connections.spawn(async move {
+            let service = service_fn(move |request| {
+                let gateway = gateway.clone();
+                async move { Ok::<_, Infallible>(handle(&gateway, request, peer, port).await) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(
+    gateway: &Gateway,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    port: u16,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let request_id = request_id();
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    let (response, function) = route(gateway, request, peer, port, &request_id).await;
+    println!(
+        "[gateway] {method} {path} → {} {} ({} ms)",
+        function.unwrap_or("-"),
+        response.status.as_u16(),
+        started.elapsed().as_millis()
+    );
+    into_http(response, &request_id)
+}
+
+/// Routes and invokes; returns the response and the name of the function invoked, if any.
+async fn route<'g>(
+    gateway: &'g Gateway,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    port: u16,
+    request_id: &str,
+) -> (GatewayResponse, Option<&'g str>) {
+    let time = OffsetDateTime::now_utc();
+    let declared_length = request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let (parts, mut body) = request.into_parts();
+    if declared_length.is_some_and(|length| length > MAX_REQUEST_BYTES) {
+        drain(&mut body).await;
+        return (gateway_error(StatusCode::PAYLOAD_TOO_LARGE), None);
+    }
+    let mut collected = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return (gateway_error(StatusCode::BAD_REQUEST), None);
+        };
+        if let Ok(data) = frame.into_data() {
+            collected.extend_from_slice(&data);
+        }
+        if collected.len() > MAX_REQUEST_BYTES {
+            drain(&mut body).await;
+            return (gateway_error(StatusCode::PAYLOAD_TOO_LARGE), None);
+        }
+    }
+    let body = Bytes::from(collected);
+
+    let Some(matched) = gateway.routes.find(parts.method.as_str(), parts.uri.path()) else {
+        return (gateway_error(StatusCode::NOT_FOUND), None);
+    };
+    let target = &matched.route.target;
+    let protocol = format!("{:?}", parts.version);
+    let incoming = IncomingRequest {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
+        body: &body,
+        source_ip: peer.ip(),
+        port,
+        protocol: &protocol,
+    };
+    let trace_id = trace_header();
+    let meta = RequestMeta {
+        request_id,
+        time,
+        trace_id: &trace_id,
+        route_key: &matched.route.key,
+        path_parameters: &matched.path_parameters,
+    };
+    let event = Bytes::from(build_event(&incoming, &meta).to_string());
+    let name = Some(target.invoker.name());
+    let invoked = tokio::time::timeout(target.integration_timeout, target.invoker.invoke(event));
+    let response = match invoked.await {
+        Err(_) => gateway_error(StatusCode::SERVICE_UNAVAILABLE),
+        Ok(Err(error)) => {
+            eprintln!(
+                "[gateway] {request_id}: {} failed: {error}",
+                target.invoker.name()
+            );
+            gateway_error(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+        Ok(Ok(result)) => map_response(&result).unwrap_or_else(|error| {
+            eprintln!("[gateway] {request_id}: malformed Lambda proxy response: {error}");
+            gateway_error(StatusCode::INTERNAL_SERVER_ERROR)
+        }),
+    };
+    (response, name)
+}
+
+/// Reads and discards the rest of a refused body (up to a bound), so the client gets to
+/// read the 413 instead of a reset connection.
+async fn drain(body: &mut Incoming) {
+    const DRAIN_LIMIT: usize = 8 * MAX_REQUEST_BYTES;
+    let mut seen = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen += frame.data_ref().map_or(0, Bytes::len);
+        if seen > DRAIN_LIMIT {
+            break;
+        }
+    }
+}
+
+fn into_http(response: GatewayResponse, request_id: &str) -> Response<Full<Bytes>> {
+    let mut http = Response::new(Full::new(response.body));
+    *http.status_mut() = response.status;
+    let headers = http.headers_mut();
+    for (name, value) in response.headers {
+        headers.append(name, value);
+    }
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("apigw-requestid", id);
+    }
+    http
+}
+
+/// An id shaped like API Gateway's (`JKJaXmPLvHcESHA=`).
+fn request_id() -> String {
+    use base64::Engine;
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    base64::engine::general_purpose::STANDARD.encode(&bytes[..10])
+}
+
+/// An `x-amzn-trace-id` value.
+fn trace_header() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let epoch = OffsetDateTime::now_utc().unix_timestamp();
+    format!("Root=1-{epoch:08x}-{}", &id[..24])
+}

@@ -1,0 +1,19 @@
+//! Bookshelf's Docker-free local runner: reads `template.yaml` and serves it on one machine,
+//! with API Gateway (HTTP API, payload 2.0), the Lambda Runtime API for the real function
+//! binaries, DynamoDB Local and its streams.
+//!
+//! `bookshelf-local serve` runs everything (`make dev`); `bookshelf-local with-dynamodb --
+//! <command>` runs a command (the test suite) next to a throwaway DynamoDB Local.
+pub mod cli;
+pub mod client;
+pub mod dynamodb_local;
+pub mod gateway;
+pub mod lambda;
+pub mod process;
+pub mod serve;
+pub mod streams;
+pub mod tables;
+pub mod template;
+pub mod testing;
+pub mod with_dynamodb;
+pub mod workspace;

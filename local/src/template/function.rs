@@ -1,0 +1,427 @@
+//! `AWS::Serverless::Function` resources: binary, settings (merged with `Globals`) and events.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_norway::Value;
+
+use super::TemplateError;
+use super::expr::{Expr, Scope};
+
+/// Lambda's default timeout when neither the function nor `Globals` sets one.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Lambda's default memory size in MB.
+const DEFAULT_MEMORY_MB: u32 = 128;
+/// The HTTP API integration timeout SAM sets when an event gives no `TimeoutInMillis`.
+const DEFAULT_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A function of the template, ready to build and run locally.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// Logical id, e.g. `GetBookFunction`; also the function name locally.
+    pub logical_id: String,
+    /// `CodeUri`, relative to the template's folder.
+    pub code_uri: PathBuf,
+    /// Cargo package at `CodeUri` (what `cargo build -p` takes).
+    pub package: String,
+    /// Name of the binary the package builds (the Lambda `bootstrap`).
+    pub binary: String,
+    /// `Timeout`, after which an invocation fails and the process is replaced.
+    pub timeout: Duration,
+    /// `MemorySize` in MB (reported to the function, not enforced).
+    pub memory_mb: u32,
+    /// `Environment.Variables`, `Globals` first, the function's own on top.
+    pub environment: BTreeMap<String, Expr>,
+    /// Whether `LoggingConfig.LogFormat` is `JSON`.
+    pub json_logs: bool,
+    /// `LoggingConfig.ApplicationLogLevel` (Lambda passes it on only with JSON logs).
+    pub log_level: Option<String>,
+    /// The function's `HttpApi` events.
+    pub http_events: Vec<HttpEvent>,
+    /// The function's `DynamoDB` stream events.
+    pub stream_events: Vec<StreamEvent>,
+}
+
+/// An `HttpApi` event: the route that invokes the function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpEvent {
+    /// Event name in the template.
+    pub name: String,
+    /// `Method` (`ANY` when absent); `None` with `path` for the `$default` route.
+    pub method: Option<String>,
+    /// `Path`; `None` (with no method) for the `$default` route.
+    pub path: Option<String>,
+    /// `TimeoutInMillis`: how long API Gateway waits before answering 503.
+    pub integration_timeout: Duration,
+}
+
+/// Where a stream event source mapping starts reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartingPosition {
+    /// The oldest record still in the stream.
+    TrimHorizon,
+    /// Only records written after the mapping starts.
+    Latest,
+}
+
+/// A `DynamoDB` event: an event source mapping from a table's stream to the function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamEvent {
+    /// Event name in the template.
+    pub name: String,
+    /// Logical id of the table whose stream feeds the function (`!GetAtt T.StreamArn`).
+    pub table: String,
+    /// `BatchSize` (default 100).
+    pub batch_size: usize,
+    /// `StartingPosition`.
+    pub starting_position: StartingPosition,
+    /// `FilterCriteria.Filters[].Pattern`, parsed; a record passes if any matches.
+    pub filters: Vec<serde_json::Value>,
+    /// `FunctionResponseTypes` contains `ReportBatchItemFailures`.
+    pub report_batch_item_failures: bool,
+    /// `MaximumRetryAttempts`; `None` retries until the record expires (Lambda's `-1`).
+    pub maximum_retry_attempts: Option<u32>,
+    /// `BisectBatchOnFunctionError`.
+    pub bisect_batch_on_function_error: bool,
+    /// `MaximumBatchingWindowInSeconds`.
+    pub maximum_batching_window: Duration,
+    /// `Enabled` (default true).
+    pub enabled: bool,
+}
+
+/// `Properties` of a function or of `Globals.Function`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct FunctionProperties {
+    code_uri: Option<Value>,
+    timeout: Option<Value>,
+    memory_size: Option<Value>,
+    environment: Option<EnvironmentBlock>,
+    logging_config: Option<LoggingConfig>,
+    #[serde(default)]
+    events: BTreeMap<String, EventSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EnvironmentBlock {
+    #[serde(default)]
+    variables: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LoggingConfig {
+    log_format: Option<Value>,
+    application_log_level: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EventSpec {
+    #[serde(rename = "Type")]
+    kind: String,
+    #[serde(default)]
+    properties: Value,
+}
+
+/// `Metadata` of a function: only `BuildProperties.Binary` (cargo-lambda's binary choice).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct FunctionMetadata {
+    build_properties: Option<BuildProperties>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BuildProperties {
+    binary: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct HttpApiProperties {
+    path: Option<String>,
+    method: Option<String>,
+    timeout_in_millis: Option<u64>,
+    payload_format_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DynamoDbProperties {
+    stream: Value,
+    batch_size: Option<usize>,
+    starting_position: Option<String>,
+    filter_criteria: Option<FilterCriteria>,
+    #[serde(default)]
+    function_response_types: Vec<String>,
+    maximum_retry_attempts: Option<i64>,
+    #[serde(default)]
+    bisect_batch_on_function_error: bool,
+    maximum_batching_window_in_seconds: Option<u64>,
+    enabled: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FilterCriteria {
+    #[serde(default)]
+    filters: Vec<Filter>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Filter {
+    pattern: String,
+}
+
+/// The parts of a `Cargo.toml` that name the binary.
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    package: ManifestPackage,
+    #[serde(default)]
+    bin: Vec<ManifestBinary>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ManifestPackage {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ManifestBinary {
+    name: String,
+}
+
+/// Everything needed to turn one function resource into a [`Function`].
+pub(super) struct FunctionSource<'a> {
+    pub logical_id: &'a str,
+    pub properties: FunctionProperties,
+    pub metadata: FunctionMetadata,
+    pub globals: &'a FunctionProperties,
+    pub root: &'a Path,
+    pub parameters: &'a dyn Scope,
+}
+
+impl FunctionSource<'_> {
+    /// Merges `Globals`, reads the package's manifest and parses the events.
+    ///
+    /// Events of types the runner does not serve are returned as warnings.
+    pub(super) fn into_function(self) -> Result<(Function, Vec<String>), TemplateError> {
+        let id = self.logical_id;
+        let invalid = |message: String| TemplateError::Invalid {
+            resource: id.to_owned(),
+            message,
+        };
+        let props = self.properties;
+        let globals = self.globals;
+        let code_uri = props
+            .code_uri
+            .as_ref()
+            .or(globals.code_uri.as_ref())
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("CodeUri must be a local folder".to_owned()))?;
+        let code_uri = PathBuf::from(code_uri);
+        let manifest_path = self.root.join(&code_uri).join("Cargo.toml");
+        let manifest_text =
+            std::fs::read_to_string(&manifest_path).map_err(|source| TemplateError::Read {
+                path: manifest_path.clone(),
+                source,
+            })?;
+        let manifest: Manifest =
+            toml::from_str(&manifest_text).map_err(|source| TemplateError::Manifest {
+                path: manifest_path.clone(),
+                source: Box::new(source),
+            })?;
+        let chosen = self
+            .metadata
+            .build_properties
+            .and_then(|build| build.binary);
+        let binary = match (chosen, manifest.bin.as_slice()) {
+            (Some(binary), _) => binary,
+            (None, [only]) => only.name.clone(),
+            (None, _) => manifest.package.name.clone(),
+        };
+
+        let number = |value: Option<&Value>, what: &str| -> Result<Option<u64>, TemplateError> {
+            value
+                .map(|v| {
+                    Expr::from_yaml(v)
+                        .evaluate(self.parameters)
+                        .ok()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .ok_or_else(|| invalid(format!("{what} must be a whole number")))
+                })
+                .transpose()
+        };
+        let timeout = number(
+            props.timeout.as_ref().or(globals.timeout.as_ref()),
+            "Timeout",
+        )?
+        .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+        let memory_mb = number(
+            props.memory_size.as_ref().or(globals.memory_size.as_ref()),
+            "MemorySize",
+        )?
+        .and_then(|mb| u32::try_from(mb).ok())
+        .unwrap_or(DEFAULT_MEMORY_MB);
+
+        let mut environment = BTreeMap::new();
+        for block in [globals.environment.as_ref(), props.environment.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            for (name, value) in &block.variables {
+                environment.insert(name.clone(), Expr::from_yaml(value));
+            }
+        }
+        let logging = |pick: fn(&LoggingConfig) -> Option<&Value>| {
+            props
+                .logging_config
+                .as_ref()
+                .and_then(pick)
+                .or(globals.logging_config.as_ref().and_then(pick))
+                .and_then(|v| Expr::from_yaml(v).evaluate(self.parameters).ok())
+        };
+        let json_logs = logging(|c| c.log_format.as_ref())
+            .is_some_and(|format| format.eq_ignore_ascii_case("JSON"));
+        let log_level = logging(|c| c.application_log_level.as_ref());
+
+        let mut http_events = Vec::new();
+        let mut stream_events = Vec::new();
+        let mut warnings = Vec::new();
+        for (name, event) in props.events {
+            match event.kind.as_str() {
+                "HttpApi" => http_events.push(http_event(&name, event.properties, &invalid)?),
+                "DynamoDB" => stream_events.push(stream_event(&name, event.properties, &invalid)?),
+                other => warnings.push(format!(
+                    "{id}: event `{name}` of type {other} is not served locally"
+                )),
+            }
+        }
+        if let Some(http) = http_events
+            .iter()
+            .find(|e| e.path.is_some() && e.method.is_none())
+        {
+            warnings.push(format!(
+                "{id}: event `{}` has no Method; serving it as ANY",
+                http.name
+            ));
+        }
+
+        Ok((
+            Function {
+                logical_id: id.to_owned(),
+                code_uri,
+                package: manifest.package.name,
+                binary,
+                timeout,
+                memory_mb,
+                environment,
+                json_logs,
+                log_level,
+                http_events,
+                stream_events,
+            },
+            warnings,
+        ))
+    }
+}
+
+fn http_event(
+    name: &str,
+    properties: Value,
+    invalid: &dyn Fn(String) -> TemplateError,
+) -> Result<HttpEvent, TemplateError> {
+    let props: HttpApiProperties = if properties.is_null() {
+        HttpApiProperties {
+            path: None,
+            method: None,
+            timeout_in_millis: None,
+            payload_format_version: None,
+        }
+    } else {
+        serde_norway::from_value(properties)
+            .map_err(|e| invalid(format!("HttpApi event `{name}`: {e}")))?
+    };
+    if props
+        .payload_format_version
+        .as_deref()
+        .is_some_and(|v| v != "2.0")
+    {
+        return Err(invalid(format!(
+            "HttpApi event `{name}`: only PayloadFormatVersion 2.0 is served locally"
+        )));
+    }
+    let method = match (&props.path, props.method) {
+        (None, None) => None,
+        (_, method) => Some(method.unwrap_or_else(|| "ANY".to_owned()).to_uppercase()),
+    };
+    Ok(HttpEvent {
+        name: name.to_owned(),
+        method,
+        path: props.path,
+        integration_timeout: props
+            .timeout_in_millis
+            .map_or(DEFAULT_INTEGRATION_TIMEOUT, Duration::from_millis),
+    })
+}
+
+fn stream_event(
+    name: &str,
+    properties: Value,
+    invalid: &dyn Fn(String) -> TemplateError,
+) -> Result<StreamEvent, TemplateError> {
+    let props: DynamoDbProperties = serde_norway::from_value(properties)
+        .map_err(|e| invalid(format!("DynamoDB event `{name}`: {e}")))?;
+    let stream = Expr::from_yaml(&props.stream);
+    let table = match stream.as_get_att() {
+        Some((table, "StreamArn")) => table.to_owned(),
+        _ => {
+            return Err(invalid(format!(
+                "DynamoDB event `{name}`: Stream must be `!GetAtt <Table>.StreamArn`"
+            )));
+        }
+    };
+    let starting_position = match props.starting_position.as_deref() {
+        Some("LATEST") => StartingPosition::Latest,
+        Some("TRIM_HORIZON") | None => StartingPosition::TrimHorizon,
+        Some(other) => {
+            return Err(invalid(format!(
+                "DynamoDB event `{name}`: StartingPosition {other} is not supported"
+            )));
+        }
+    };
+    let filters = props
+        .filter_criteria
+        .map(|criteria| criteria.filters)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|filter| {
+            serde_json::from_str(&filter.pattern)
+                .map_err(|e| invalid(format!("DynamoDB event `{name}`: filter pattern: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(StreamEvent {
+        name: name.to_owned(),
+        table,
+        batch_size: props.batch_size.unwrap_or(100).max(1),
+        starting_position,
+        filters,
+        report_batch_item_failures: props
+            .function_response_types
+            .iter()
+            .any(|t| t == "ReportBatchItemFailures"),
+        maximum_retry_attempts: props
+            .maximum_retry_attempts
+            .and_then(|n| u32::try_from(n).ok()),
+        bisect_batch_on_function_error: props.bisect_batch_on_function_error,
+        maximum_batching_window: Duration::from_secs(
+            props.maximum_batching_window_in_seconds.unwrap_or(0),
+        ),
+        enabled: props.enabled.unwrap_or(true),
+    })
+}

@@ -1,0 +1,50 @@
+//! Tables are created in DynamoDB Local exactly as template.yaml declares them.
+//! Needs `DYNAMODB_ENDPOINT` (run through `bookshelf-local with-dynamodb`).
+
+use bookshelf_local::tables::{Outcome, create_table};
+use bookshelf_local::template::Template;
+use bookshelf_local::testing::TestTable;
+use bookshelf_local::workspace;
+
+#[tokio::test]
+async fn the_books_table_is_created_as_declared_and_creation_is_idempotent() {
+    let table = TestTable::create("BooksTable").await;
+    let described = table
+        .client
+        .describe_table()
+        .table_name(&table.name)
+        .send()
+        .await
+        .expect("table exists");
+    let description = described.table().expect("description");
+    let mut indexes: Vec<_> = description
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|i| i.index_name())
+        .collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, ["byAuthor", "byGenre", "byTitle"]);
+    assert!(
+        description.latest_stream_arn().is_some(),
+        "stream is enabled"
+    );
+    let ttl = table
+        .client
+        .describe_time_to_live()
+        .table_name(&table.name)
+        .send()
+        .await
+        .expect("ttl described");
+    assert_eq!(
+        ttl.time_to_live_description()
+            .and_then(|d| d.attribute_name()),
+        Some("expiresAt")
+    );
+
+    let template = Template::load(&workspace::root().join("template.yaml")).expect("template");
+    let books = template.table("BooksTable").expect("declared");
+    let again = create_table(&table.client, books, &table.name)
+        .await
+        .expect("second creation succeeds");
+    assert_eq!(again, Outcome::AlreadyExisted);
+}

@@ -1,0 +1,135 @@
+//! What a function builds once per cold start, and the loop that serves events.
+//!
+//! A function's `main` is one line: `bookshelf::app::run(handler).await`, where
+//! `handler` takes the [`App`] and the request and returns a response or an
+//! [`ApiError`]. Everything else — logging, configuration, the DynamoDB client,
+//! turning errors into problem+json — happens here, once for every function.
+
+use crate::http::{ApiError, ProblemContext};
+use crate::store::BookStore;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::Client;
+use lambda_http::{Body, LambdaEvent, Request, Response, service_fn};
+use std::future::Future;
+use std::time::Duration;
+
+/// The environment a function needs, read once at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `TABLE_NAME`: the books table.
+    pub table_name: String,
+    /// `CURSOR_SECRET`: the key that signs list cursors.
+    pub cursor_secret: Vec<u8>,
+}
+
+/// A required environment variable is missing: the function cannot start.
+#[derive(Debug, thiserror::Error)]
+#[error("the environment variable {0} must be set")]
+pub struct MissingVariable(&'static str);
+
+impl Config {
+    /// Reads `TABLE_NAME` and `CURSOR_SECRET`.
+    pub fn from_env() -> Result<Self, MissingVariable> {
+        let variable = |name: &'static str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.is_empty())
+                .ok_or(MissingVariable(name))
+        };
+        Ok(Self {
+            table_name: variable("TABLE_NAME")?,
+            cursor_secret: variable("CURSOR_SECRET")?.into_bytes(),
+        })
+    }
+}
+
+/// Everything a handler borrows: built once, shared by every event.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The books table.
+    pub store: BookStore,
+    /// The key that signs list cursors.
+    pub cursor_secret: Vec<u8>,
+}
+
+impl App {
+    /// An app over `client` with `config`.
+    pub fn new(client: Client, config: Config) -> Self {
+        Self {
+            store: BookStore::new(client, config.table_name),
+            cursor_secret: config.cursor_secret,
+        }
+    }
+
+    /// Reads the configuration and builds the DynamoDB client.
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        let config = Config::from_env()?;
+        Ok(Self::new(dynamodb_client().await, config))
+    }
+}
+
+/// The DynamoDB client every function uses: region, credentials and endpoint
+/// from the environment (Lambda sets the first two; `AWS_ENDPOINT_URL_DYNAMODB`
+/// points it at DynamoDB Local), with timeouts well under the function's
+/// 10-second timeout so an outage is answered with a 503, not a Lambda timeout.
+pub async fn dynamodb_client() -> Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// Runs `handler` against `request` and turns an error into its problem+json
+/// answer: the one place a handler's result becomes a response.
+pub async fn respond<F, Fut>(app: &'static App, request: Request, handler: F) -> Response<Body>
+where
+    F: Fn(&'static App, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let context = ProblemContext::of(&request);
+    match handler(app, request).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(&context),
+    }
+}
+
+/// Like [`run`], for a function invoked by events other than HTTP (such as a
+/// DynamoDB stream): `handler` takes the [`App`] and the deserialised event.
+pub async fn run_events<E, R, F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    E: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    F: Fn(&'static App, LambdaEvent<E>) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<R, lambda_http::Error>> + Send + 'static,
+{
+    lambda_http::tracing::init_default_subscriber();
+    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| handler(app, event)))
+        .await
+}
+
+/// A function's whole life: set up logging (JSON when Lambda asks for it),
+/// build the [`App`] once, then serve events with `handler` until Lambda stops
+/// the process.
+pub async fn run<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send + 'static,
+{
+    lambda_http::tracing::init_default_subscriber();
+    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    lambda_http::run(service_fn(move |request: Request| async move {
+        Ok::<_, lambda_http::Error>(respond(app, request, handler).await)
+    }))
+    .await
+}

@@ -1,0 +1,341 @@
+//! Turning a client's JSON object into valid book input, gathering every field
+//! error at once.
+
+use super::{Author, BookId, FieldError, Genre, Title};
+use serde_json::{Map, Value};
+
+/// The writable fields of a book, all valid: what POST creates and PUT replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookFields {
+    /// The title.
+    pub title: Title,
+    /// The author.
+    pub author: Author,
+    /// The genre, if the book has one.
+    pub genre: Option<Genre>,
+}
+
+/// What a write changes; `None` leaves a field as it is. A PUT changes all
+/// three, a PATCH those it names (`genre: Some(None)` removes the genre).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BookChanges {
+    /// A new title, if the write sets one.
+    pub title: Option<Title>,
+    /// A new author, if the write sets one.
+    pub author: Option<Author>,
+    /// A new genre or its removal, if the write touches the genre.
+    pub genre: Option<Option<Genre>>,
+}
+
+impl From<BookFields> for BookChanges {
+    fn from(fields: BookFields) -> Self {
+        Self {
+            title: Some(fields.title),
+            author: Some(fields.author),
+            genre: Some(fields.genre),
+        }
+    }
+}
+
+/// A PUT body: the new fields plus the parts of a book representation a client
+/// may echo back. `version`, when sent, is a precondition like `If-Match`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplaceRequest {
+    /// The replacement fields.
+    pub fields: BookFields,
+    /// The version the client last saw, if it sent one.
+    pub version: Option<u64>,
+}
+
+/// Parses a POST body: `title` and `author` required, `genre` optional or null,
+/// nothing else.
+pub fn parse_create(body: &Map<String, Value>) -> Result<BookFields, Vec<FieldError>> {
+    let mut errors = FieldErrors::default();
+    reject_unknown(
+        body,
+        &[Title::FIELD, Author::FIELD, Genre::FIELD],
+        &mut errors,
+    );
+    let fields = required_fields(body, &mut errors);
+    errors.into_result(fields)
+}
+
+/// Parses a PUT body: like POST, and it may be the representation a GET
+/// returned: `id` must then equal `path_id`, `version` becomes a precondition,
+/// and `createdAt`/`updatedAt` are ignored. A missing genre means no genre.
+pub fn parse_replace(
+    body: &Map<String, Value>,
+    path_id: &BookId,
+) -> Result<ReplaceRequest, Vec<FieldError>> {
+    let mut errors = FieldErrors::default();
+    reject_unknown(
+        body,
+        &[
+            Title::FIELD,
+            Author::FIELD,
+            Genre::FIELD,
+            "id",
+            "version",
+            "createdAt",
+            "updatedAt",
+        ],
+        &mut errors,
+    );
+    let fields = required_fields(body, &mut errors);
+    match body.get("id") {
+        None => {}
+        Some(Value::String(id)) if id == path_id.as_str() => {}
+        Some(Value::String(_)) => errors.push("id", "must equal the id in the URL"),
+        Some(_) => errors.push("id", "must be a string"),
+    }
+    let version = match body.get("version") {
+        None => None,
+        Some(value) => match value.as_u64().filter(|version| *version >= 1) {
+            Some(version) => Some(version),
+            None => {
+                errors.push("version", "must be a positive integer");
+                None
+            }
+        },
+    };
+    errors
+        .into_result(fields)
+        .map(|fields| ReplaceRequest { fields, version })
+}
+
+/// Parses a JSON Merge Patch (RFC 7396) body: fields present replace, `"genre":
+/// null` removes the genre; `title` and `author` cannot be removed.
+pub fn parse_patch(body: &Map<String, Value>) -> Result<BookChanges, Vec<FieldError>> {
+    let mut errors = FieldErrors::default();
+    for field in body.keys() {
+        match field.as_str() {
+            Title::FIELD | Author::FIELD | Genre::FIELD => {}
+            "id" | "version" | "createdAt" | "updatedAt" => {
+                errors.push(field, "is set by the server and cannot be patched")
+            }
+            _ => errors.push(field, "is not a field of a book"),
+        }
+    }
+    let changes = BookChanges {
+        title: patched_required(body, Title::FIELD, Title::parse, &mut errors),
+        author: patched_required(body, Author::FIELD, Author::parse, &mut errors),
+        genre: match body.get(Genre::FIELD) {
+            None => None,
+            Some(value) => optional_text(value, Genre::FIELD, Genre::parse, &mut errors),
+        },
+    };
+    errors.into_result(Some(changes))
+}
+
+/// Field errors in the order they were found.
+#[derive(Default)]
+struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    fn push(&mut self, field: &str, message: &str) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    fn into_result<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
+        match value {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ => Err(self.0),
+        }
+    }
+}
+
+fn reject_unknown(body: &Map<String, Value>, known: &[&str], errors: &mut FieldErrors) {
+    for field in body.keys().filter(|field| !known.contains(&field.as_str())) {
+        errors.push(field, "is not a field of a book");
+    }
+}
+
+fn required_fields(body: &Map<String, Value>, errors: &mut FieldErrors) -> Option<BookFields> {
+    let title = required_text(body, Title::FIELD, Title::parse, errors);
+    let author = required_text(body, Author::FIELD, Author::parse, errors);
+    let genre = match body.get(Genre::FIELD) {
+        None => Some(None),
+        Some(value) => optional_text(value, Genre::FIELD, Genre::parse, errors),
+    };
+    Some(BookFields {
+        title: title?,
+        author: author?,
+        genre: genre?,
+    })
+}
+
+fn required_text<T>(
+    body: &Map<String, Value>,
+    field: &str,
+    parse: fn(&str) -> Result<T, FieldError>,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    match body.get(field) {
+        None | Some(Value::Null) => {
+            errors.push(field, "is required");
+            None
+        }
+        Some(value) => text(value, field, parse, errors),
+    }
+}
+
+/// A field a patch may set but not remove: absent means unchanged.
+fn patched_required<T>(
+    body: &Map<String, Value>,
+    field: &str,
+    parse: fn(&str) -> Result<T, FieldError>,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    match body.get(field) {
+        None => None,
+        Some(Value::Null) => {
+            errors.push(field, "cannot be removed: a book always has one");
+            None
+        }
+        Some(value) => text(value, field, parse, errors),
+    }
+}
+
+/// A nullable text field: `Some(None)` for null, `None` when it is invalid.
+fn optional_text<T>(
+    value: &Value,
+    field: &str,
+    parse: fn(&str) -> Result<T, FieldError>,
+    errors: &mut FieldErrors,
+) -> Option<Option<T>> {
+    match value {
+        Value::Null => Some(None),
+        value => text(value, field, parse, errors).map(Some),
+    }
+}
+
+fn text<T>(
+    value: &Value,
+    field: &str,
+    parse: fn(&str) -> Result<T, FieldError>,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    let Value::String(raw) = value else {
+        errors.push(field, "must be a string");
+        return None;
+    };
+    parse(raw).map_err(|error| errors.0.push(error)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn fields_of(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|error| error.field.as_str()).collect()
+    }
+
+    #[test]
+    fn create_accepts_a_book_with_and_without_genre() {
+        let fields = parse_create(&object(
+            json!({"title": " Dune ", "author": "Frank Herbert"}),
+        ))
+        .unwrap();
+        assert_eq!(fields.title.as_str(), "Dune");
+        assert_eq!(fields.genre, None);
+        let fields = parse_create(&object(
+            json!({"title": "Dune", "author": "F", "genre": "SF"}),
+        ))
+        .unwrap();
+        assert_eq!(fields.genre.unwrap().as_str(), "SF");
+        let fields = parse_create(&object(
+            json!({"title": "Dune", "author": "F", "genre": null}),
+        ))
+        .unwrap();
+        assert_eq!(fields.genre, None);
+    }
+
+    #[test]
+    fn create_reports_every_field_error_at_once() {
+        let errors = parse_create(&object(
+            json!({"title": 42, "genre": "", "isbn": "x", "author": null}),
+        ))
+        .unwrap_err();
+        let mut fields = fields_of(&errors);
+        fields.sort_unstable();
+        assert_eq!(fields, ["author", "genre", "isbn", "title"]);
+    }
+
+    #[test]
+    fn create_refuses_server_fields() {
+        let errors =
+            parse_create(&object(json!({"title": "T", "author": "A", "id": "x"}))).unwrap_err();
+        assert_eq!(fields_of(&errors), ["id"]);
+    }
+
+    #[test]
+    fn replace_accepts_a_get_representation() {
+        let id = BookId::generate();
+        let request = parse_replace(
+            &object(json!({
+                "id": id.as_str(), "title": "T", "author": "A", "genre": null,
+                "version": 3, "createdAt": "whatever", "updatedAt": 17
+            })),
+            &id,
+        )
+        .unwrap();
+        assert_eq!(request.version, Some(3));
+        assert_eq!(request.fields.title.as_str(), "T");
+    }
+
+    #[test]
+    fn replace_refuses_another_id_and_a_bad_version() {
+        let id = BookId::generate();
+        let errors = parse_replace(
+            &object(json!({"id": "other", "title": "T", "author": "A", "version": 0})),
+            &id,
+        )
+        .unwrap_err();
+        assert_eq!(fields_of(&errors), ["id", "version"]);
+        let errors = parse_replace(
+            &object(json!({"id": 7, "title": "T", "author": "A", "version": "3"})),
+            &id,
+        )
+        .unwrap_err();
+        assert_eq!(fields_of(&errors), ["id", "version"]);
+    }
+
+    #[test]
+    fn replace_without_genre_clears_it() {
+        let id = BookId::generate();
+        let request = parse_replace(&object(json!({"title": "T", "author": "A"})), &id).unwrap();
+        assert_eq!(BookChanges::from(request.fields).genre, Some(None));
+    }
+
+    #[test]
+    fn patch_sets_named_fields_and_removes_genre_on_null() {
+        let changes = parse_patch(&object(json!({"title": "New", "genre": null}))).unwrap();
+        assert_eq!(changes.title.unwrap().as_str(), "New");
+        assert_eq!(changes.author, None);
+        assert_eq!(changes.genre, Some(None));
+        assert_eq!(
+            parse_patch(&object(json!({}))).unwrap(),
+            BookChanges::default()
+        );
+    }
+
+    #[test]
+    fn patch_cannot_remove_title_or_author() {
+        let errors = parse_patch(&object(json!({"title": null, "author": null}))).unwrap_err();
+        assert_eq!(fields_of(&errors), ["title", "author"]);
+    }
+
+    #[test]
+    fn patch_refuses_read_only_and_unknown_fields() {
+        let errors = parse_patch(&object(json!({"version": 2, "colour": "red"}))).unwrap_err();
+        assert_eq!(fields_of(&errors), ["colour", "version"]);
+    }
+}

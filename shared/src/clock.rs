@@ -1,0 +1,61 @@
+//! Wall-clock time in the one format the API and the table use.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The current UTC time as RFC 3339 with millisecond precision, e.g.
+/// `2026-11-24T21:30:44.123Z`: what `createdAt` and `updatedAt` hold.
+pub fn now_rfc3339() -> String {
+    format_rfc3339(OffsetDateTime::now_utc())
+}
+
+/// Seconds since the Unix epoch: the unit of DynamoDB's TTL attribute.
+pub fn now_epoch_seconds() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Milliseconds since the Unix epoch as RFC 3339 UTC, like
+/// [`now_rfc3339`]; out-of-range input gives the epoch.
+pub fn rfc3339_from_epoch_millis(millis: i64) -> String {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    format_rfc3339(at)
+}
+
+fn format_rfc3339(at: OffsetDateTime) -> String {
+    let millis = at.millisecond();
+    let truncated = at
+        .replace_nanosecond(u32::from(millis) * 1_000_000)
+        .unwrap_or(at);
+    // Formatting a UTC timestamp as RFC 3339 cannot fail for years 0..=9999.
+    truncated
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_with_milliseconds() {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
+        assert_eq!(format_rfc3339(at), "2023-11-14T22:13:20.123Z");
+    }
+
+    #[test]
+    fn formats_epoch_milliseconds() {
+        assert_eq!(
+            rfc3339_from_epoch_millis(1_428_537_600_250),
+            "2015-04-09T00:00:00.25Z"
+        );
+        assert_eq!(rfc3339_from_epoch_millis(i64::MAX), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn now_is_rfc3339_utc() {
+        let now = now_rfc3339();
+        assert!(now.ends_with('Z'), "{now}");
+        assert!(OffsetDateTime::parse(&now, &Rfc3339).is_ok(), "{now}");
+    }
+}

@@ -1,0 +1,205 @@
+//! Reading a JSON request body: size, media type, syntax, in that order, so each
+//! failure gets its own status (413, 415, 400) before any field is looked at.
+
+use super::ApiError;
+use lambda_http::http::header::CONTENT_TYPE;
+use lambda_http::{Body, Request};
+use serde_json::{Map, Value};
+
+/// The largest request body accepted, in bytes (64 KiB). A book is well under
+/// 4 KiB; anything near this is a mistake or an attack.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The JSON media types a route accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonMediaType {
+    /// `application/json` only (POST, PUT).
+    Json,
+    /// `application/merge-patch+json` or `application/json` (PATCH).
+    MergePatch,
+}
+
+impl JsonMediaType {
+    fn accepts(self, essence: &str) -> bool {
+        essence == "application/json"
+            || (self == Self::MergePatch && essence == "application/merge-patch+json")
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::MergePatch => "application/merge-patch+json or application/json",
+        }
+    }
+}
+
+/// The body of `request` as a JSON object.
+///
+/// Errors: over [`MAX_BODY_BYTES`] → 413; a body without an accepted content
+/// type → 415; empty, not JSON, or nested too deeply → 400; JSON that is not an
+/// object → 422.
+pub fn json_object(
+    request: &Request,
+    media_type: JsonMediaType,
+) -> Result<Map<String, Value>, ApiError> {
+    let bytes: &[u8] = match request.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(media_type_essence);
+    match content_type {
+        Some(essence) if media_type.accepts(&essence) => {}
+        None if bytes.is_empty() => {
+            return Err(ApiError::MalformedJson("the body is empty".into()));
+        }
+        _ => {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: media_type.expected(),
+            });
+        }
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::MalformedJson("the body is empty".into()));
+    }
+    // serde_json refuses nesting deeper than 128 levels with a syntax error, so
+    // deeply nested input is a 400, never a stack overflow.
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::Validation(vec![crate::book::FieldError::new(
+            "",
+            "the body must be a JSON object",
+        )])),
+        Err(error) => Err(ApiError::MalformedJson(error.to_string())),
+    }
+}
+
+/// `type/subtype` in lower case, without parameters such as `charset`.
+fn media_type_essence(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::Request as HttpRequest;
+
+    fn request(content_type: Option<&str>, body: Body) -> Request {
+        let mut builder = HttpRequest::builder().method("POST").uri("/books");
+        if let Some(content_type) = content_type {
+            builder = builder.header(CONTENT_TYPE, content_type);
+        }
+        builder.body(body).unwrap()
+    }
+
+    fn status(result: Result<Map<String, Value>, ApiError>) -> u16 {
+        result.unwrap_err().status().as_u16()
+    }
+
+    #[test]
+    fn reads_an_object_with_charset_and_case() {
+        let req = request(
+            Some("Application/JSON; charset=utf-8"),
+            Body::Text("{\"a\":1}".into()),
+        );
+        assert_eq!(json_object(&req, JsonMediaType::Json).unwrap()["a"], 1);
+    }
+
+    #[test]
+    fn merge_patch_type_only_where_accepted() {
+        let body = || Body::Text("{}".into());
+        let req = request(Some("application/merge-patch+json"), body());
+        assert!(json_object(&req, JsonMediaType::MergePatch).is_ok());
+        assert_eq!(status(json_object(&req, JsonMediaType::Json)), 415);
+    }
+
+    #[test]
+    fn status_for_each_kind_of_bad_body() {
+        let json = Some("application/json");
+        assert_eq!(
+            status(json_object(
+                &request(Some("text/plain"), Body::Text("{}".into())),
+                JsonMediaType::Json
+            )),
+            415
+        );
+        assert_eq!(
+            status(json_object(
+                &request(None, Body::Text("{}".into())),
+                JsonMediaType::Json
+            )),
+            415
+        );
+        assert_eq!(
+            status(json_object(
+                &request(None, Body::Empty),
+                JsonMediaType::Json
+            )),
+            400
+        );
+        assert_eq!(
+            status(json_object(
+                &request(json, Body::Empty),
+                JsonMediaType::Json
+            )),
+            400
+        );
+        assert_eq!(
+            status(json_object(
+                &request(json, Body::Text("{".into())),
+                JsonMediaType::Json
+            )),
+            400
+        );
+        assert_eq!(
+            status(json_object(
+                &request(json, Body::Text("[1]".into())),
+                JsonMediaType::Json
+            )),
+            422
+        );
+        assert_eq!(
+            status(json_object(
+                &request(json, Body::Binary(vec![0xff, 0xfe])),
+                JsonMediaType::Json
+            )),
+            400
+        );
+    }
+
+    #[test]
+    fn size_limit_is_exact() {
+        let padded = |len: usize| format!("{{\"a\":\"{}\"}}", "x".repeat(len - 8));
+        let at_limit = padded(MAX_BODY_BYTES);
+        assert_eq!(at_limit.len(), MAX_BODY_BYTES);
+        let req = request(Some("application/json"), Body::Text(at_limit));
+        assert!(json_object(&req, JsonMediaType::Json).is_ok());
+        let over = request(
+            Some("application/json"),
+            Body::Text(padded(MAX_BODY_BYTES + 1)),
+        );
+        assert_eq!(status(json_object(&over, JsonMediaType::Json)), 413);
+    }
+
+    #[test]
+    fn deep_nesting_is_a_400_not_a_crash() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let req = request(Some("application/json"), Body::Text(deep));
+        assert_eq!(status(json_object(&req, JsonMediaType::Json)), 400);
+    }
+}

@@ -1,0 +1,280 @@
+//! [`ApiError`]: the one error type that crosses the wire. Every failure a route
+//! can meet converts into it, and [`ApiError::into_response`] is the only place
+//! where an error becomes a status code and an `application/problem+json` body
+//! (RFC 9457).
+
+use crate::book::FieldError;
+use crate::store::StoreError;
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+/// Seconds a client should wait before retrying after a 503.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+/// Why a request failed, in terms a client can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON at all (400).
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// A query parameter, header or cursor is malformed (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No book with this id exists (404).
+    #[error("no book has the id {0}")]
+    BookNotFound(String),
+    /// The `If-Match` header or `version` field names another version (412).
+    #[error("the book has changed since the version the request names")]
+    PreconditionFailed,
+    /// The body exceeds the size limit (413).
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A body was sent without a JSON content type (415).
+    #[error("the request body must be sent as {expected}")]
+    UnsupportedMediaType {
+        /// The media types the route accepts, for the message.
+        expected: &'static str,
+    },
+    /// The JSON is well formed but its fields are not acceptable (422).
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    /// The `Idempotency-Key` was used before for a different request (422).
+    #[error("the Idempotency-Key was already used with a different request body")]
+    IdempotencyKeyReused,
+    /// DynamoDB is throttling or unreachable; retrying later can succeed (503).
+    #[error("the book store is unavailable, retry later")]
+    Unavailable,
+    /// A fault of ours; the detail goes to the log, never to the client (500).
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(id) => Self::BookNotFound(id),
+            StoreError::VersionMismatch => Self::PreconditionFailed,
+            StoreError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            StoreError::Unavailable(_) => Self::Unavailable,
+            StoreError::Internal(detail) => Self::Internal(detail),
+        }
+    }
+}
+
+/// The parts of the request a problem document names: `instance` and `requestId`.
+/// Taken before the handler consumes the request.
+#[derive(Debug, Clone, Default)]
+pub struct ProblemContext {
+    /// The request path, reported as the problem's `instance`.
+    pub instance: String,
+    /// API Gateway's request id (or Lambda's), to find the request in the logs.
+    pub request_id: String,
+}
+
+impl ProblemContext {
+    /// Reads the path and request id of an API Gateway request.
+    pub fn of(request: &Request) -> Self {
+        let request_id = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+            _ => None,
+        }
+        .or_else(|| {
+            request
+                .lambda_context_ref()
+                .map(|context| context.request_id.clone())
+        })
+        .unwrap_or_default();
+        Self {
+            instance: request.uri().path().to_owned(),
+            request_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    instance: &'a str,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+}
+
+impl ApiError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BookNotFound(_) => StatusCode::NOT_FOUND,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable name for the kind of problem: the problem
+    /// `type` is `urn:bookshelf:problem:<slug>`.
+    fn slug(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "malformed-json",
+            Self::BadRequest(_) => "bad-request",
+            Self::BookNotFound(_) => "book-not-found",
+            Self::PreconditionFailed => "precondition-failed",
+            Self::PayloadTooLarge { .. } => "payload-too-large",
+            Self::UnsupportedMediaType { .. } => "unsupported-media-type",
+            Self::Validation(_) => "validation-failed",
+            Self::IdempotencyKeyReused => "idempotency-key-reused",
+            Self::Unavailable => "service-unavailable",
+            Self::Internal(_) => "internal-error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "Malformed JSON",
+            Self::BadRequest(_) => "Bad request",
+            Self::BookNotFound(_) => "Book not found",
+            Self::PreconditionFailed => "Precondition failed",
+            Self::PayloadTooLarge { .. } => "Payload too large",
+            Self::UnsupportedMediaType { .. } => "Unsupported media type",
+            Self::Validation(_) => "Validation failed",
+            Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::Unavailable => "Service unavailable",
+            Self::Internal(_) => "Internal server error",
+        }
+    }
+
+    /// The problem+json answer. Server-side failures are logged here, once, with
+    /// their detail; the client gets only a generic message and the request id.
+    pub fn into_response(self, context: &ProblemContext) -> Response<Body> {
+        match &self {
+            Self::Internal(detail) => {
+                tracing::error!(request_id = %context.request_id, %detail, "internal error")
+            }
+            Self::Unavailable => {
+                tracing::warn!(request_id = %context.request_id, "store unavailable")
+            }
+            _ => {}
+        }
+        let status = self.status();
+        let problem = Problem {
+            kind: format!("urn:bookshelf:problem:{}", self.slug()),
+            title: self.title(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            instance: &context.instance,
+            request_id: &context.request_id,
+            errors: match &self {
+                Self::Validation(errors) => Some(errors),
+                _ => None,
+            },
+        };
+        let body = serde_json::to_string(&problem).unwrap_or_default();
+        let mut response = Response::new(Body::Text(body));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn context() -> ProblemContext {
+        ProblemContext {
+            instance: "/books/x".into(),
+            request_id: "req-1".into(),
+        }
+    }
+
+    fn answer(error: ApiError) -> (StatusCode, Value, Response<Body>) {
+        let response = error.into_response(&context());
+        let body: Value = match response.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap(),
+            other => panic!("unexpected body {other:?}"),
+        };
+        (response.status(), body, response)
+    }
+
+    #[test]
+    fn validation_lists_field_errors() {
+        let (status, body, response) = answer(ApiError::Validation(vec![FieldError::new(
+            "title",
+            "is required",
+        )]));
+        assert_eq!(status, 422);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert_eq!(body["type"], "urn:bookshelf:problem:validation-failed");
+        assert_eq!(body["status"], 422);
+        assert_eq!(body["instance"], "/books/x");
+        assert_eq!(body["requestId"], "req-1");
+        assert_eq!(body["errors"][0]["field"], "title");
+        assert_eq!(body["errors"][0]["message"], "is required");
+    }
+
+    #[test]
+    fn unavailable_says_when_to_retry() {
+        let (status, body, response) = answer(ApiError::Unavailable);
+        assert_eq!(status, 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+        assert!(body.get("errors").is_none());
+    }
+
+    #[test]
+    fn internal_detail_never_reaches_the_client() {
+        let (status, body, _) = answer(ApiError::Internal("secret SDK message".into()));
+        assert_eq!(status, 500);
+        assert!(!body.to_string().contains("secret"), "{body}");
+    }
+
+    #[test]
+    fn every_problem_has_all_members() {
+        for error in [
+            ApiError::MalformedJson("eof".into()),
+            ApiError::BadRequest("bad limit".into()),
+            ApiError::BookNotFound("x".into()),
+            ApiError::PreconditionFailed,
+            ApiError::PayloadTooLarge { limit: 10 },
+            ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            },
+            ApiError::IdempotencyKeyReused,
+        ] {
+            let expected = error.status().as_u16();
+            let (status, body, _) = answer(error);
+            assert_eq!(status.as_u16(), expected);
+            for member in ["type", "title", "status", "detail", "instance", "requestId"] {
+                assert!(body.get(member).is_some(), "{member} missing in {body}");
+            }
+            assert_eq!(body["status"], expected);
+        }
+    }
+}

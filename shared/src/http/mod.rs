@@ -1,0 +1,18 @@
+//! The HTTP conventions every route follows.
+
+mod body;
+mod cursor;
+mod error;
+mod etag;
+mod request;
+mod response;
+
+pub use body::{JsonMediaType, MAX_BODY_BYTES, json_object};
+pub use cursor::{Cursor, CursorError, CursorKey, decode_cursor, encode_cursor};
+pub use error::{ApiError, ProblemContext};
+pub use etag::{EntityTag, IfMatch, IfNoneMatch, parse_if_match, parse_if_none_match};
+pub use request::{
+    DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, book_id, idempotency_key, if_match, if_none_match,
+    page_limit, query_param,
+};
+pub use response::{ItemsPage, book_response, json_response, no_content, not_modified};

@@ -1,0 +1,183 @@
+//! How a book is laid out as a DynamoDB item (see the table comment in
+//! template.yaml): its keys, its index attributes, and the conversions.
+
+use super::StoreError;
+use crate::book::{Book, BookId};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Partition key attribute.
+pub const PK: &str = "pk";
+/// Sort key attribute.
+pub const SK: &str = "sk";
+/// The sort key of every book item.
+pub const BOOK_SK: &str = "BOOK";
+/// The `kind` of a book item (stream filters select on it).
+pub const BOOK_KIND: &str = "book";
+/// The one partition of the `byTitle` index: every book is on the shelf.
+pub const SHELF: &str = "books";
+/// GSI sort keys are limited to 1,024 bytes; the id and separator need 37.
+const MAX_TITLE_KEY_PREFIX_BYTES: usize = 960;
+
+/// What every book's partition key starts with.
+pub const BOOK_PK_PREFIX: &str = "BOOK#";
+
+/// The partition key of the book `id`.
+pub fn book_pk(id: &(impl std::fmt::Display + ?Sized)) -> String {
+    format!("{BOOK_PK_PREFIX}{id}")
+}
+
+/// The primary key of the book `id`.
+pub fn book_key(id: &BookId) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (PK.to_owned(), AttributeValue::S(book_pk(id))),
+        (SK.to_owned(), AttributeValue::S(BOOK_SK.to_owned())),
+    ])
+}
+
+/// The sort key of every index: the lower-cased title, then U+0001 (below any
+/// character a title may hold) and the id, so books sort by title
+/// case-insensitively and then by id. Titles past 960 bytes of lower-cased UTF-8
+/// are cut at a character boundary; such ties fall back to the id.
+pub fn title_key(title: &str, id: &BookId) -> String {
+    let lower = title.to_lowercase();
+    let mut cut = lower.len().min(MAX_TITLE_KEY_PREFIX_BYTES);
+    while !lower.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}\u{1}{}", &lower[..cut], id)
+}
+
+/// A book item exactly as stored.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookItem {
+    pk: String,
+    sk: String,
+    kind: String,
+    shelf: String,
+    title_key: String,
+    id: BookId,
+    title: String,
+    author: String,
+    // Absent, never NULL: the attribute keys the sparse byGenre index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    genre: Option<String>,
+    version: u64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<&Book> for BookItem {
+    fn from(book: &Book) -> Self {
+        Self {
+            pk: book_pk(&book.id),
+            sk: BOOK_SK.to_owned(),
+            kind: BOOK_KIND.to_owned(),
+            shelf: SHELF.to_owned(),
+            title_key: title_key(&book.title, &book.id),
+            id: book.id.clone(),
+            title: book.title.clone(),
+            author: book.author.clone(),
+            genre: book.genre.clone(),
+            version: book.version,
+            created_at: book.created_at.clone(),
+            updated_at: book.updated_at.clone(),
+        }
+    }
+}
+
+impl From<BookItem> for Book {
+    fn from(item: BookItem) -> Self {
+        Self {
+            id: item.id,
+            title: item.title,
+            author: item.author,
+            genre: item.genre,
+            version: item.version,
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+        }
+    }
+}
+
+/// The DynamoDB item of `book`.
+pub fn to_item(book: &Book) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(BookItem::from(book))
+        .map_err(|error| StoreError::Internal(format!("cannot serialise a book: {error}")))
+}
+
+/// The book a DynamoDB item holds; an item that is not a book is an internal
+/// error (the table holds something this code did not write).
+pub fn from_item(item: HashMap<String, AttributeValue>) -> Result<Book, StoreError> {
+    serde_dynamo::from_item::<_, BookItem>(item)
+        .map(Book::from)
+        .map_err(|error| StoreError::Internal(format!("not a book item: {error}")))
+}
+
+/// The book in a DynamoDB stream image (a Lambda DynamoDB event's `NewImage`
+/// or `OldImage`); an error when the image is not a well-formed book item.
+pub fn book_from_image(image: serde_dynamo::Item) -> Result<Book, StoreError> {
+    serde_dynamo::from_item::<_, BookItem>(image)
+        .map(Book::from)
+        .map_err(|error| StoreError::Internal(format!("not a book image: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book(genre: Option<&str>) -> Book {
+        Book {
+            id: BookId::generate(),
+            title: "Dune".into(),
+            author: "Frank Herbert".into(),
+            genre: genre.map(str::to_owned),
+            version: 2,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-02T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_an_item() {
+        for book in [book(Some("SF")), book(None)] {
+            let item = to_item(&book).unwrap();
+            assert_eq!(item["pk"], AttributeValue::S(format!("BOOK#{}", book.id)));
+            assert_eq!(item["version"], AttributeValue::N("2".into()));
+            assert_eq!(item.contains_key("genre"), book.genre.is_some());
+            assert_eq!(from_item(item).unwrap(), book);
+        }
+    }
+
+    #[test]
+    fn title_keys_sort_case_insensitively_then_by_id() {
+        let first = BookId::generate();
+        let second = BookId::generate();
+        let mut keys = vec![
+            title_key("b", &first),
+            title_key("A b", &first),
+            title_key("a", &second),
+            title_key("A", &first),
+        ];
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                title_key("A", &first),
+                title_key("a", &second),
+                title_key("A b", &first),
+                title_key("b", &first),
+            ]
+        );
+    }
+
+    #[test]
+    fn title_keys_fit_an_index_key() {
+        let id = BookId::generate();
+        let key = title_key(&"Ǆ".repeat(250), &id);
+        assert!(key.len() <= 1024, "{}", key.len());
+        assert!(key.ends_with(id.as_str()));
+    }
+}

@@ -1,0 +1,153 @@
+//! Listing books: always a Query on one of the sparse indexes, never a Scan, so
+//! a page costs what the page holds, not what the table holds.
+
+use super::item::{BOOK_PK_PREFIX, BOOK_SK, PK, SHELF, SK, book_pk, from_item};
+use super::{BookStore, StoreError, classify};
+use crate::book::Book;
+use crate::http::CursorKey;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+/// Queries one page may send at most when a filter on the `byAuthor` index
+/// skips many books; past this a shorter page comes back with a cursor.
+const MAX_QUERIES_PER_PAGE: usize = 8;
+
+/// One page request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only books by exactly this author.
+    pub author: Option<String>,
+    /// Only books of exactly this genre.
+    pub genre: Option<String>,
+    /// Page size, 1 to 100.
+    pub limit: usize,
+    /// Start after this book (from a cursor).
+    pub after: Option<CursorKey>,
+}
+
+/// One page of books, sorted by title (case-insensitively), then id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The books of this page.
+    pub books: Vec<Book>,
+    /// Where the next page starts, if there may be one.
+    pub next: Option<CursorKey>,
+}
+
+/// Which index answers a query, and how.
+struct IndexPlan<'a> {
+    index: &'static str,
+    partition_attribute: &'static str,
+    partition_value: &'a str,
+    genre_filter: Option<&'a str>,
+}
+
+impl<'a> IndexPlan<'a> {
+    fn for_query(query: &'a ListQuery) -> Self {
+        match (query.author.as_deref(), query.genre.as_deref()) {
+            (Some(author), genre) => Self {
+                index: "byAuthor",
+                partition_attribute: "author",
+                partition_value: author,
+                genre_filter: genre,
+            },
+            (None, Some(genre)) => Self {
+                index: "byGenre",
+                partition_attribute: "genre",
+                partition_value: genre,
+                genre_filter: None,
+            },
+            (None, None) => Self {
+                index: "byTitle",
+                partition_attribute: "shelf",
+                partition_value: SHELF,
+                genre_filter: None,
+            },
+        }
+    }
+
+    /// The `ExclusiveStartKey` for resuming after `key`: the table key plus
+    /// this index's key.
+    fn start_key(&self, key: &CursorKey) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (PK.to_owned(), AttributeValue::S(book_pk(&key.id))),
+            (SK.to_owned(), AttributeValue::S(BOOK_SK.to_owned())),
+            (
+                "titleKey".to_owned(),
+                AttributeValue::S(key.title_key.clone()),
+            ),
+            (
+                self.partition_attribute.to_owned(),
+                AttributeValue::S(self.partition_value.to_owned()),
+            ),
+        ])
+    }
+}
+
+impl BookStore {
+    /// One page of books matching `query`.
+    #[tracing::instrument(skip(self))]
+    pub async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        let plan = IndexPlan::for_query(query);
+        // One more than the page, to know without another request whether a
+        // next page exists.
+        let wanted = query.limit + 1;
+        let mut books = Vec::with_capacity(wanted);
+        let mut start = query.after.as_ref().map(|key| plan.start_key(key));
+        for _ in 0..MAX_QUERIES_PER_PAGE {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(plan.index)
+                .key_condition_expression("#partition = :partition")
+                .expression_attribute_names("#partition", plan.partition_attribute)
+                .expression_attribute_values(
+                    ":partition",
+                    AttributeValue::S(plan.partition_value.to_owned()),
+                )
+                .limit(i32::try_from(wanted - books.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            if let Some(genre) = plan.genre_filter {
+                request = request
+                    .filter_expression("#genre = :genre")
+                    .expression_attribute_names("#genre", "genre")
+                    .expression_attribute_values(":genre", AttributeValue::S(genre.to_owned()));
+            }
+            let output = request.send().await.map_err(classify)?;
+            for item in output.items.unwrap_or_default() {
+                books.push(from_item(item)?);
+            }
+            start = output.last_evaluated_key;
+            if books.len() >= wanted || start.is_none() {
+                break;
+            }
+        }
+        let more = books.len() > query.limit || start.is_some();
+        books.truncate(query.limit);
+        let next = if !more {
+            None
+        } else if let Some(last) = books.last() {
+            Some(cursor_key(last))
+        } else {
+            // Every book the capped queries read was filtered out: resume
+            // where DynamoDB stopped.
+            start.as_ref().and_then(key_from_start)
+        };
+        Ok(Page { books, next })
+    }
+}
+
+fn cursor_key(book: &Book) -> CursorKey {
+    CursorKey {
+        title_key: super::item::title_key(&book.title, &book.id),
+        id: book.id.to_string(),
+    }
+}
+
+fn key_from_start(start: &HashMap<String, AttributeValue>) -> Option<CursorKey> {
+    let title_key = start.get("titleKey")?.as_s().ok()?.clone();
+    let pk = start.get(PK)?.as_s().ok()?;
+    let id = pk.strip_prefix(BOOK_PK_PREFIX)?.to_owned();
+    Some(CursorKey { title_key, id })
+}

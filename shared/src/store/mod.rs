@@ -1,0 +1,48 @@
+//! DynamoDB access: items, keys, conditional writes, and the one place SDK errors
+//! are classified.
+//!
+//! Every write is a single conditional request, so concurrent writers cannot lose
+//! an update: the condition carries the version the client named, and the version
+//! is incremented by DynamoDB itself (`SET version = version + 1`).
+
+mod error;
+mod history;
+mod item;
+mod list;
+mod writes;
+
+pub use error::{StoreError, classify};
+pub use history::HistoryPage;
+pub use item::title_key;
+pub use item::{book_from_image, to_item as book_item};
+pub use list::{ListQuery, Page};
+pub use writes::CreateOutcome;
+
+use aws_sdk_dynamodb::Client;
+
+/// The books table: every read and write of books goes through here.
+#[derive(Debug, Clone)]
+pub struct BookStore {
+    client: Client,
+    table: String,
+}
+
+impl BookStore {
+    /// A store over `table`, using a client built once per cold start.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The DynamoDB client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}

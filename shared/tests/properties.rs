@@ -1,0 +1,130 @@
+//! Property tests of the shared crate's parsers: what holds for every input,
+//! not just the examples in the unit tests.
+
+use bookshelf::book::{BookChanges, MAX_FIELD_CHARS, Title, parse_patch};
+use bookshelf::http::{
+    Cursor, CursorError, CursorKey, EntityTag, IfMatch, IfNoneMatch, parse_if_match,
+    parse_if_none_match,
+};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+const SECRET: &[u8] = b"property-test-secret";
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+proptest! {
+    /// Any Unicode text is accepted exactly when, trimmed, it has 1 to 250
+    /// characters (not bytes) and no control character; what is kept is the
+    /// trimmed text.
+    #[test]
+    fn text_fields_accept_exactly_the_valid_texts(raw in any::<String>()) {
+        let trimmed = raw.trim();
+        let length = trimmed.chars().count();
+        let valid = (1..=MAX_FIELD_CHARS).contains(&length) && !trimmed.chars().any(char::is_control);
+        match Title::parse(&raw) {
+            Ok(title) => {
+                prop_assert!(valid);
+                prop_assert_eq!(title.as_str(), trimmed);
+            }
+            Err(error) => {
+                prop_assert!(!valid);
+                prop_assert_eq!(error.field, "title");
+            }
+        }
+    }
+
+    /// Multi-byte text is measured in characters: 250 of any character fit.
+    #[test]
+    fn length_counts_characters(c in any::<char>().prop_filter("visible", |c| !c.is_control() && !c.is_whitespace()), extra in 0usize..3) {
+        let text: String = std::iter::repeat_n(c, MAX_FIELD_CHARS + extra).collect();
+        prop_assert_eq!(Title::parse(&text).is_ok(), extra == 0);
+    }
+
+    /// Merge patch: a field present with a string sets it, `genre: null`
+    /// removes it, an absent field is unchanged.
+    #[test]
+    fn merge_patch_semantics(
+        title in proptest::option::of("[a-zA-Z ]{1,20}[a-z]"),
+        genre in proptest::option::of(proptest::option::of("[a-z]{1,10}")),
+    ) {
+        let mut body = json!({});
+        if let Some(title) = &title {
+            body["title"] = json!(title);
+        }
+        if let Some(genre) = &genre {
+            body["genre"] = json!(genre);
+        }
+        let changes: BookChanges = parse_patch(&object(body)).unwrap();
+        prop_assert_eq!(changes.title.map(|t| t.as_str().to_owned()), title.map(|t| t.trim().to_owned()));
+        prop_assert_eq!(changes.author, None);
+        prop_assert_eq!(changes.genre.map(|g| g.map(|g| g.as_str().to_owned())), genre);
+    }
+
+    /// A cursor decodes to what was encoded, for the same filters only.
+    #[test]
+    fn cursors_round_trip(title_key in any::<String>(), id in "[0-9a-f-]{36}", author in proptest::option::of(any::<String>()), genre in proptest::option::of(any::<String>())) {
+        let cursor = Cursor { key: CursorKey { title_key, id }, author: author.clone(), genre: genre.clone() };
+        let encoded = cursor.encode(SECRET);
+        prop_assert_eq!(Cursor::decode(&encoded, SECRET, author.as_deref(), genre.as_deref()), Ok(cursor.key.clone()));
+        let other_author = Some(format!("{}x", author.clone().unwrap_or_default()));
+        prop_assert_eq!(Cursor::decode(&encoded, SECRET, other_author.as_deref(), genre.as_deref()), Err(CursorError::OtherQuery));
+    }
+
+    /// Changing any single byte of a cursor (any position, any new value)
+    /// makes it invalid.
+    #[test]
+    fn every_single_byte_tamper_is_refused(title_key in "[a-z]{0,40}", position in any::<prop::sample::Index>(), flip in 1u8..=255) {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let cursor = Cursor { key: CursorKey { title_key, id: "id".into() }, author: None, genre: None };
+        let mut bytes = URL_SAFE_NO_PAD.decode(cursor.encode(SECRET)).unwrap();
+        let position = position.index(bytes.len());
+        bytes[position] ^= flip;
+        let tampered = URL_SAFE_NO_PAD.encode(&bytes);
+        prop_assert_eq!(Cursor::decode(&tampered, SECRET, None, None), Err(CursorError::Malformed));
+    }
+
+    /// Arbitrary text never panics the cursor decoder.
+    #[test]
+    fn arbitrary_cursor_text_is_refused_cleanly(raw in any::<String>()) {
+        prop_assert!(Cursor::decode(&raw, SECRET, None, None).is_err());
+    }
+
+    /// A list of strong tags matches exactly the versions in it; weak tags
+    /// never match for If-Match but do for If-None-Match.
+    #[test]
+    fn entity_tag_lists(versions in proptest::collection::vec(0u64..1_000_000, 1..6), weak in proptest::collection::vec(any::<bool>(), 6), probe in 0u64..1_000_000, spaces in "[ \t]{0,2}") {
+        let header: Vec<String> = versions
+            .iter()
+            .zip(&weak)
+            .map(|(version, weak)| {
+                let tag = EntityTag::for_version(*version);
+                if *weak { format!("W/{tag}") } else { tag }
+            })
+            .collect();
+        let header = header.join(&format!("{spaces},{spaces}"));
+        let strong: Vec<u64> = versions.iter().zip(&weak).filter(|(_, weak)| !**weak).map(|(v, _)| *v).collect();
+        prop_assert_eq!(parse_if_match(Some(&header)), Ok(IfMatch::Versions(strong.clone())));
+        let none_match = parse_if_none_match(Some(&header)).unwrap();
+        prop_assert_eq!(none_match.matches(probe), versions.contains(&probe));
+        prop_assert_ne!(none_match, IfNoneMatch::Any);
+    }
+
+    /// Any header text is either parsed or refused, never a panic; a parsed
+    /// If-Match only ever names versions written as the header wrote them.
+    #[test]
+    fn arbitrary_conditional_headers_never_panic(raw in any::<String>()) {
+        if let Ok(IfMatch::Versions(versions)) = parse_if_match(Some(&raw)) {
+            for version in versions {
+                prop_assert!(raw.contains(&EntityTag::for_version(version)));
+            }
+        }
+        let _ = parse_if_none_match(Some(&raw));
+    }
+}
