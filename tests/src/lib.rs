@@ -108,9 +108,17 @@ impl LocalApi {
     /// When `DYNAMODB_ENDPOINT` is unset, the runner binary is missing, or it does not
     /// become ready within 30 s (the panic shows the runner's output).
     pub async fn start_with(options: LocalApiOptions) -> LocalApi {
+        LocalApi::start_against(options, &testing::endpoint()).await
+    }
+
+    /// Like [`LocalApi::start_with`], against the DynamoDB (Local) at `endpoint` instead of
+    /// `DYNAMODB_ENDPOINT`: for tests that run, stop and restart a DynamoDB Local of their own.
+    ///
+    /// # Panics
+    /// When the runner binary is missing or it does not become ready within 30 s.
+    pub async fn start_against(options: LocalApiOptions, endpoint: &str) -> LocalApi {
         use std::os::unix::process::CommandExt;
 
-        let endpoint = testing::endpoint();
         let runner = options.bin_dir.join("bookshelf-local");
         let runner = if runner.is_file() {
             runner
@@ -121,13 +129,7 @@ impl LocalApi {
         let mut child = Command::new(&runner)
             .current_dir(workspace::root())
             .arg("serve")
-            .args([
-                "--no-build",
-                "--port",
-                "0",
-                "--dynamodb-endpoint",
-                &endpoint,
-            ])
+            .args(["--no-build", "--port", "0", "--dynamodb-endpoint", endpoint])
             .arg(format!("--table-suffix={table_suffix}"))
             .arg("--template")
             .arg(&options.template)
@@ -155,6 +157,11 @@ impl LocalApi {
         };
         api.base_url = api.wait_until_ready().await;
         api
+    }
+
+    /// The runner's process id; its function processes are its children.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Everything the runner printed so far (its own lines and its functions' output).

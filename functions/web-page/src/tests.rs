@@ -159,6 +159,17 @@ async fn a_current_copy_is_answered_with_304() {
 }
 
 #[tokio::test]
+async fn an_event_without_path_parameters_is_routed_by_its_path() {
+    // Some emulators send `pathParameters: null`; the path still names the file.
+    let response = call(&ApiEvent::new("GET", "/assets/{file}", "/assets/app.css")).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/css; charset=utf-8")
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_asset_is_a_404_problem() {
     for name in ["nope.js", "index.html", "..%2Fapp.js", ""] {
         let response = call(&asset(name)).await;

@@ -25,6 +25,14 @@ pub enum ApiError {
     /// No book with this id exists (404).
     #[error("no book has the id {0}")]
     BookNotFound(String),
+    /// The path exists, but not with this method (405, with `Allow`).
+    #[error("{method} is not allowed here; allowed: {}", allowed.join(", "))]
+    MethodNotAllowed {
+        /// The method the request used.
+        method: String,
+        /// The methods the path answers.
+        allowed: &'static [&'static str],
+    },
     /// The `If-Match` header or `version` field names another version (412).
     #[error("the book has changed since the version the request names")]
     PreconditionFailed,
@@ -116,6 +124,7 @@ impl ApiError {
         match self {
             Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::BookNotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -132,6 +141,7 @@ impl ApiError {
             Self::MalformedJson(_) => "malformed-json",
             Self::BadRequest(_) => "bad-request",
             Self::BookNotFound(_) => "book-not-found",
+            Self::MethodNotAllowed { .. } => "method-not-allowed",
             Self::PreconditionFailed => "precondition-failed",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType { .. } => "unsupported-media-type",
@@ -147,6 +157,7 @@ impl ApiError {
             Self::MalformedJson(_) => "Malformed JSON",
             Self::BadRequest(_) => "Bad request",
             Self::BookNotFound(_) => "Book not found",
+            Self::MethodNotAllowed { .. } => "Method not allowed",
             Self::PreconditionFailed => "Precondition failed",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
@@ -190,6 +201,11 @@ impl ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Self::MethodNotAllowed { allowed, .. } = &self
+            && let Ok(allow) = HeaderValue::from_str(&allowed.join(", "))
+        {
+            headers.insert(header::ALLOW, allow);
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(
                 header::RETRY_AFTER,
@@ -249,6 +265,17 @@ mod tests {
     }
 
     #[test]
+    fn method_not_allowed_lists_the_allowed_methods() {
+        let (status, body, response) = answer(ApiError::MethodNotAllowed {
+            method: "TRACE".into(),
+            allowed: &["GET", "POST"],
+        });
+        assert_eq!(status, 405);
+        assert_eq!(response.headers()["allow"], "GET, POST");
+        assert_eq!(body["type"], "urn:bookshelf:problem:method-not-allowed");
+    }
+
+    #[test]
     fn internal_detail_never_reaches_the_client() {
         let (status, body, _) = answer(ApiError::Internal("secret SDK message".into()));
         assert_eq!(status, 500);
@@ -267,6 +294,10 @@ mod tests {
                 expected: "application/json",
             },
             ApiError::IdempotencyKeyReused,
+            ApiError::MethodNotAllowed {
+                method: "TRACE".into(),
+                allowed: &["GET"],
+            },
         ] {
             let expected = error.status().as_u16();
             let (status, body, _) = answer(error);

@@ -122,7 +122,7 @@ fn parse_condition(value: Option<&str>) -> Result<Condition, MalformedTags> {
     let Some(value) = value else {
         return Ok(Condition::Absent);
     };
-    if value.trim() == "*" {
+    if value.trim_matches([' ', '\t']) == "*" {
         return Ok(Condition::Any);
     }
     parse_tag_list(value).map(Condition::Tags)

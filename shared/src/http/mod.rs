@@ -1,5 +1,6 @@
 //! The HTTP conventions every route follows.
 
+mod allow;
 mod body;
 mod cursor;
 mod error;
@@ -7,6 +8,7 @@ mod etag;
 mod request;
 mod response;
 
+pub use allow::{ROUTES, allowed_methods};
 pub use body::{JsonMediaType, MAX_BODY_BYTES, json_object};
 pub use cursor::{Cursor, CursorError, CursorKey, decode_cursor, encode_cursor};
 pub use error::{ApiError, ProblemContext};

@@ -51,6 +51,13 @@ impl ApiEvent {
         Self(event)
     }
 
+    /// Replaces the route key (e.g. `ANY /books/{id}` for a catch-all route).
+    pub fn route_key(mut self, route_key: &str) -> Self {
+        self.0["routeKey"] = json!(route_key);
+        self.0["requestContext"]["routeKey"] = json!(route_key);
+        self
+    }
+
     /// Sets the path parameter `name`.
     pub fn path_param(mut self, name: &str, value: &str) -> Self {
         let parameters = self.object_member("pathParameters");

@@ -1,0 +1,45 @@
+//! `ANY` on every path of the API, for the methods no other route declares:
+//! 405 problem+json with the `Allow` header, instead of API Gateway's bare 404
+//! (a method-specific route always wins over `ANY` for the same path).
+
+use bookshelf::http::allowed_methods;
+use bookshelf::{ApiError, App};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+/// Answers a request whose method the path does not serve.
+pub async fn handle(_app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let route_key = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.route_key.clone(),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let path = route_key.split_once(' ').map_or("", |(_, path)| path);
+    let allowed = allowed_methods(path).ok_or_else(|| {
+        ApiError::Internal(format!("route {route_key:?} is not in the Allow table"))
+    })?;
+    Err(ApiError::MethodNotAllowed {
+        method: request.method().to_string(),
+        allowed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bookshelf::testing::{ApiEvent, app, assert_problem, call};
+
+    #[tokio::test]
+    async fn answers_405_with_the_methods_of_the_path() {
+        let app = app().await;
+        let event = ApiEvent::new("TRACE", "/books/{id}", "/books/x")
+            .route_key("ANY /books/{id}")
+            .path_param("id", "x");
+        let response = call(app, handle, &event).await;
+        let problem = assert_problem(&response, 405, "method-not-allowed");
+        assert_eq!(response.header("allow"), Some("GET, PUT, PATCH, DELETE"));
+        assert!(problem["detail"].as_str().unwrap().contains("TRACE"));
+        let unknown = call(app, handle, &ApiEvent::new("TRACE", "/nowhere", "/nowhere")).await;
+        assert_eq!(unknown.status, 500);
+    }
+}

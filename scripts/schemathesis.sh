@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Checks the running API against its contract: schemathesis (pinned, in its
+# own venv under .tools/) runs every check it has, in all of its phases
+# (coverage, fuzzing, stateful; examples where the spec has them) with the
+# fixed seed and example budget of schemathesis.toml, against the local runner
+# serving template.yaml with the real function binaries and an in-memory
+# DynamoDB Local. The runner is started here and stopped on exit.
+#
+#   scripts/schemathesis.sh    (needs `cargo build --workspace --bins` first)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+VENV=.tools/schemathesis
+REQUIREMENTS=scripts/requirements-schemathesis.txt
+PYTHON=${PYTHON:-python3}
+RUNNER=${CARGO_TARGET_DIR:-target}/debug/bookshelf-local
+LOG=test-artifacts/schemathesis-runner.log
+
+say() { printf 'schemathesis: %s\n' "$*" >&2; }
+
+# ------------------------------------------------------------------ install
+mkdir -p .tools test-artifacts
+exec 9>.tools/schemathesis.lock
+flock 9
+stamp=$VENV/.bookshelf.stamp
+key="$("$PYTHON" --version 2>&1) $(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
+if [[ ! -f $stamp || $(<"$stamp") != "$key" || ! -x $VENV/bin/schemathesis ]]; then
+    say "installing $(grep -v '^#' "$REQUIREMENTS" | xargs) into $VENV"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install \
+        --quiet --no-input --progress-bar off --requirement "$REQUIREMENTS"
+    "$VENV/bin/schemathesis" --version >/dev/null
+    printf '%s\n' "$key" >"$stamp"
+fi
+flock -u 9
+
+# ------------------------------------------------------------ start the API
+[[ -x $RUNNER ]] || {
+    say "$RUNNER not found: run cargo build --workspace --bins first"
+    exit 1
+}
+"$RUNNER" serve --no-build --in-memory --port 0 --table-suffix "-schemathesis-$$" >"$LOG" 2>&1 &
+runner=$!
+trap 'kill -INT "$runner" 2>/dev/null; wait "$runner" 2>/dev/null || true' EXIT
+url=
+for _ in $(seq 1 300); do
+    url=$(sed -n 's/^Bookshelf local API listening on \(http:[^ ]*\).*/\1/p' "$LOG" | head -n1)
+    [[ -n $url ]] && break
+    kill -0 "$runner" 2>/dev/null || break
+    sleep 0.1
+done
+[[ -n $url ]] || {
+    say "the local runner did not start; its log:"
+    cat "$LOG" >&2
+    exit 1
+}
+
+# ---------------------------------------------------------------- the run
+say "checking $url against openapi.yaml"
+"$VENV/bin/schemathesis" --config-file schemathesis.toml run openapi.yaml --url "$url" \
+    --checks all --phases examples,coverage,fuzzing,stateful \
+    --report junit --report-dir test-artifacts/schemathesis

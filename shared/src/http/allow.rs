@@ -1,0 +1,39 @@
+//! Which methods each path of the API answers: the `Allow` header of a 405.
+//!
+//! API Gateway answers a method no route declares with a bare 404; an `ANY`
+//! route per path sends those requests to the `method-not-allowed` function
+//! instead, which answers 405 with `Allow`, as HTTP asks. The end-to-end
+//! contract test keeps this table equal to template.yaml's routes.
+
+/// Every path template the API serves, with the methods it answers.
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/", &["GET"]),
+    ("/assets/{file}", &["GET"]),
+    ("/books", &["GET", "POST"]),
+    ("/books/{id}", &["GET", "PUT", "PATCH", "DELETE"]),
+    ("/books/{id}/history", &["GET"]),
+    ("/booksApi", &["GET", "POST"]),
+    ("/booksApi/{id}", &["GET", "PUT", "DELETE"]),
+];
+
+/// The methods the path template `path` answers, if it is one of the API's.
+pub fn allowed_methods(path: &str) -> Option<&'static [&'static str]> {
+    ROUTES
+        .iter()
+        .find(|(template, _)| *template == path)
+        .map(|(_, methods)| *methods)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_methods_of_a_path() {
+        assert_eq!(
+            allowed_methods("/books/{id}"),
+            Some(&["GET", "PUT", "PATCH", "DELETE"][..])
+        );
+        assert_eq!(allowed_methods("/nope"), None);
+    }
+}
