@@ -34,7 +34,7 @@ export SAM_CLI_TELEMETRY ?= 0
 # with zig through `python3 -m ziglang`, so the venv's bin must come first.
 validate sam-build deploy events: export PATH := $(VENV_BIN):$(PATH)
 
-.PHONY: help setup setup-release dev fmt lint validate test contract-test browser-test sam-build deploy events clean clean-tools
+.PHONY: help setup setup-release dev fmt lint validate test contract-test browser-test sam-build deploy events bench clean clean-tools
 
 help: ## List the targets
 	@echo 'Usage: make <target>'
@@ -59,7 +59,10 @@ lint: ## cargo fmt --check, and clippy on every target with warnings denied
 validate: setup ## sam validate --lint: template.yaml through cfn-lint (offline)
 	$(SAM) validate --lint
 
+# The end-to-end tests run the function binaries, and `cargo nextest` builds
+# test targets only: the binaries are built first.
 test: setup lint validate ## Everything CI checks: lint, validate, then all tests (Rust, then the web page in chromium) against DynamoDB Local
+	cargo build --workspace --bins
 	cargo run -q -p bookshelf-local -- with-dynamodb -- cargo nextest run --workspace
 	$(browser-tests)
 	bash scripts/schemathesis.sh
@@ -89,6 +92,14 @@ deploy: sam-build ## sam build && sam deploy (stack "bookshelf"; asks before exe
 
 events: setup ## Regenerate events/*.json from `sam local generate-event`
 	$(VENV_BIN)/python scripts/gen-events.py
+
+# Extra arguments for the benchmark, e.g. `make bench BENCH_ARGS=--quick`
+# (`cargo run -p bookshelf-bench -- --help` lists them).
+BENCH_ARGS ?=
+
+bench: setup-release ## Measure size, cold start, warm latency and memory of every function vs a naive build and a Python peer; writes docs/BENCHMARKS.md (~15 min; BENCH_ARGS=--quick)
+	bash bench/setup-python.sh
+	cargo run --release -q -p bookshelf-bench -- $(BENCH_ARGS)
 
 clean: ## Remove build outputs (target/, .aws-sam/)
 	cargo clean

@@ -5,12 +5,15 @@
 //! [`ApiError`]. Everything else — logging, configuration, the DynamoDB client,
 //! turning errors into problem+json — happens here, once for every function.
 
-use crate::http::{ApiError, ProblemContext};
+use crate::book::{BookChanges, BookId};
+use crate::clock::now_rfc3339;
+use crate::http::{ApiError, IfMatch, ProblemContext, book_response};
 use crate::store::BookStore;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, LambdaEvent, Request, Response, service_fn};
 use std::future::Future;
 use std::time::Duration;
@@ -61,6 +64,27 @@ impl App {
             store: BookStore::new(client, config.table_name),
             cursor_secret: config.cursor_secret,
         }
+    }
+
+    /// Applies `changes` to the book `id` under the `If-Match` `precondition`
+    /// and answers with the book as stored (200 with its new ETag): the common
+    /// end of PUT and PATCH.
+    pub async fn update_book(
+        &self,
+        id: &BookId,
+        changes: &BookChanges,
+        precondition: &IfMatch,
+    ) -> Result<Response<Body>, ApiError> {
+        let book = self
+            .store
+            .update(
+                id,
+                changes,
+                precondition.expected_versions(),
+                &now_rfc3339(),
+            )
+            .await?;
+        Ok(book_response(StatusCode::OK, &book))
     }
 
     /// Reads the configuration and builds the DynamoDB client.

@@ -22,6 +22,17 @@ pub fn rfc3339_from_epoch_millis(millis: i64) -> String {
     format_rfc3339(at)
 }
 
+/// The later of two RFC 3339 timestamps (as written by this module); a
+/// timestamp that does not parse loses.
+pub fn later_of<'a>(first: &'a str, second: &'a str) -> &'a str {
+    let parse = |text: &str| OffsetDateTime::parse(text, &Rfc3339).ok();
+    if parse(second) > parse(first) {
+        second
+    } else {
+        first
+    }
+}
+
 fn format_rfc3339(at: OffsetDateTime) -> String {
     let millis = at.millisecond();
     let truncated = at
@@ -50,6 +61,22 @@ mod tests {
             "2015-04-09T00:00:00.25Z"
         );
         assert_eq!(rfc3339_from_epoch_millis(i64::MAX), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn later_of_compares_instants_not_text() {
+        assert_eq!(
+            later_of("2026-11-24T22:08:51.499Z", "2026-11-24T22:08:51Z"),
+            "2026-11-24T22:08:51.499Z"
+        );
+        assert_eq!(
+            later_of("2026-11-24T22:08:00Z", "2026-11-24T22:08:51.499Z"),
+            "2026-11-24T22:08:51.499Z"
+        );
+        assert_eq!(
+            later_of("garbage", "2026-11-24T22:08:00Z"),
+            "2026-11-24T22:08:00Z"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! derived from the images of the book before and after the write.
 
 use crate::book::Book;
+use crate::clock::later_of;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -44,9 +45,10 @@ pub struct HistoryEntry {
 
 impl HistoryEntry {
     /// The entry for one write, from the book before and after it. `deleted_at`
-    /// dates a delete (the book has no timestamp of its own then); creates and
-    /// updates are dated by the book's `updatedAt`. `None` when neither image
-    /// exists.
+    /// dates a delete (the book has no timestamp of its own then; a stream's
+    /// approximate time can be rounded down, so never before the book's last
+    /// `updatedAt`); creates and updates are dated by the book's `updatedAt`.
+    /// `None` when neither image exists.
     pub fn of_write(before: Option<&Book>, after: Option<&Book>, deleted_at: &str) -> Option<Self> {
         let (event, version) = match (before, after) {
             (None, Some(after)) => (ChangeKind::Created, after.version),
@@ -61,7 +63,11 @@ impl HistoryEntry {
         Some(Self {
             version,
             event,
-            at: after.map_or_else(|| deleted_at.to_owned(), |book| book.updated_at.clone()),
+            at: match (before, after) {
+                (_, Some(after)) => after.updated_at.clone(),
+                (Some(before), None) => later_of(deleted_at, &before.updated_at).to_owned(),
+                (None, None) => deleted_at.to_owned(),
+            },
             book: after.cloned(),
             changes,
         })
@@ -139,6 +145,12 @@ mod tests {
         assert_eq!(entry.event, ChangeKind::Deleted);
         assert_eq!(entry.version, 3);
         assert_eq!(entry.at, "2026-02-01T00:00:00Z");
+        let rounded_down =
+            HistoryEntry::of_write(Some(&before), None, "2026-01-02T00:00:00Z").unwrap();
+        assert_eq!(
+            rounded_down.at, before.updated_at,
+            "never before the last write"
+        );
         assert_eq!(entry.book, None);
         assert_eq!(
             serde_json::to_value(&entry).unwrap()["book"],

@@ -66,6 +66,19 @@ impl<'a> From<&'a Book> for TutorialBook<'a> {
     }
 }
 
+/// `{"books": …}`: the tutorial's envelope of the list and of one book.
+#[derive(Serialize)]
+struct Books<T> {
+    books: T,
+}
+
+/// `{"Book": book}`: the tutorial's envelope of a created book.
+#[derive(Serialize)]
+struct Created<'a> {
+    #[serde(rename = "Book")]
+    book: TutorialBook<'a>,
+}
+
 /// `GET /booksApi`: every book, sorted as `/books` sorts, paged through
 /// internally.
 pub async fn list(app: &App) -> Result<Response<Body>, ApiError> {
@@ -98,7 +111,9 @@ pub async fn create(app: &App, request: &Request) -> Result<Response<Body>, ApiE
     app.store.create(&book, None).await?;
     Ok(json_response(
         StatusCode::OK,
-        &serde_json::json!({ "Book": TutorialBook::from(&book) }),
+        &Created {
+            book: TutorialBook::from(&book),
+        },
     ))
 }
 
@@ -112,7 +127,9 @@ pub async fn get(app: &App, request: &Request) -> Result<Response<Body>, ApiErro
         .ok_or_else(|| ApiError::BookNotFound(id.to_string()))?;
     Ok(json_response(
         StatusCode::OK,
-        &serde_json::json!({ "books": TutorialBook::from(&book) }),
+        &Books {
+            books: TutorialBook::from(&book),
+        },
     ))
 }
 

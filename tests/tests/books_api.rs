@@ -1,28 +1,8 @@
 //! The `/books` API end to end: the real function binaries behind the local
 //! runner (what `make dev` serves), over HTTP, against DynamoDB Local.
 
-use bookshelf_e2e::{ApiResponse, LocalApi};
+use bookshelf_e2e::{LocalApi, assert_problem};
 use serde_json::{Value, json};
-
-fn assert_problem(response: &ApiResponse, status: u16, slug: &str) -> Value {
-    assert_eq!(response.status, status, "{}", response.text());
-    assert_eq!(
-        response.header("content-type"),
-        Some("application/problem+json")
-    );
-    let body = response.json();
-    assert_eq!(
-        body["type"],
-        format!("urn:bookshelf:problem:{slug}"),
-        "{body}"
-    );
-    assert_eq!(body["status"], status);
-    assert!(
-        body["requestId"].as_str().is_some_and(|id| !id.is_empty()),
-        "{body}"
-    );
-    body
-}
 
 async fn create(api: &LocalApi, title: &str, author: &str, genre: Option<&str>) -> Value {
     let response = api

@@ -6,10 +6,8 @@
 //! update too (see `bookshelf::tutorial`).
 
 use bookshelf::book::parse_patch;
-use bookshelf::clock::now_rfc3339;
-use bookshelf::http::{JsonMediaType, book_id, book_response, if_match, json_object};
+use bookshelf::http::{JsonMediaType, book_id, if_match, json_object};
 use bookshelf::{ApiError, App, tutorial};
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 /// Answers one `PATCH /books/{id}` request.
@@ -21,16 +19,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     let precondition = if_match(&request)?;
     let body = json_object(&request, JsonMediaType::MergePatch)?;
     let changes = parse_patch(&body).map_err(ApiError::Validation)?;
-    let book = app
-        .store
-        .update(
-            &id,
-            &changes,
-            precondition.expected_versions(),
-            &now_rfc3339(),
-        )
-        .await?;
-    Ok(book_response(StatusCode::OK, &book))
+    app.update_book(&id, &changes, &precondition).await
 }
 
 #[cfg(test)]

@@ -117,8 +117,20 @@ pub fn parse_patch(body: &Map<String, Value>) -> Result<BookChanges, Vec<FieldEr
         }
     }
     let changes = BookChanges {
-        title: patched_required(body, Title::FIELD, Title::parse, &mut errors),
-        author: patched_required(body, Author::FIELD, Author::parse, &mut errors),
+        title: required_text(
+            body,
+            Title::FIELD,
+            Title::parse,
+            Absent::Unchanged,
+            &mut errors,
+        ),
+        author: required_text(
+            body,
+            Author::FIELD,
+            Author::parse,
+            Absent::Unchanged,
+            &mut errors,
+        ),
         genre: match body.get(Genre::FIELD) {
             None => None,
             Some(value) => optional_text(value, Genre::FIELD, Genre::parse, &mut errors),
@@ -151,8 +163,8 @@ fn reject_unknown(body: &Map<String, Value>, known: &[&str], errors: &mut FieldE
 }
 
 fn required_fields(body: &Map<String, Value>, errors: &mut FieldErrors) -> Option<BookFields> {
-    let title = required_text(body, Title::FIELD, Title::parse, errors);
-    let author = required_text(body, Author::FIELD, Author::parse, errors);
+    let title = required_text(body, Title::FIELD, Title::parse, Absent::Refused, errors);
+    let author = required_text(body, Author::FIELD, Author::parse, Absent::Refused, errors);
     let genre = match body.get(Genre::FIELD) {
         None => Some(None),
         Some(value) => optional_text(value, Genre::FIELD, Genre::parse, errors),
@@ -164,35 +176,32 @@ fn required_fields(body: &Map<String, Value>, errors: &mut FieldErrors) -> Optio
     })
 }
 
+/// What a missing `title` or `author` means: refused in a full book (POST,
+/// PUT), "unchanged" in a patch, where only `null` (removal) is refused.
+#[derive(Clone, Copy)]
+enum Absent {
+    Refused,
+    Unchanged,
+}
+
 fn required_text<T>(
     body: &Map<String, Value>,
     field: &str,
     parse: fn(&str) -> Result<T, FieldError>,
+    absent: Absent,
     errors: &mut FieldErrors,
 ) -> Option<T> {
-    match body.get(field) {
-        None | Some(Value::Null) => {
+    match (body.get(field), absent) {
+        (None, Absent::Unchanged) => None,
+        (None | Some(Value::Null), Absent::Refused) => {
             errors.push(field, "is required");
             None
         }
-        Some(value) => text(value, field, parse, errors),
-    }
-}
-
-/// A field a patch may set but not remove: absent means unchanged.
-fn patched_required<T>(
-    body: &Map<String, Value>,
-    field: &str,
-    parse: fn(&str) -> Result<T, FieldError>,
-    errors: &mut FieldErrors,
-) -> Option<T> {
-    match body.get(field) {
-        None => None,
-        Some(Value::Null) => {
+        (Some(Value::Null), Absent::Unchanged) => {
             errors.push(field, "cannot be removed: a book always has one");
             None
         }
-        Some(value) => text(value, field, parse, errors),
+        (Some(value), _) => text(value, field, parse, errors),
     }
 }
 
