@@ -7,6 +7,7 @@
 
 use crate::book::{BookChanges, BookId};
 use crate::clock::now_rfc3339;
+use crate::event_check;
 use crate::http::{ApiError, IfMatch, ProblemContext, book_response};
 use crate::store::BookStore;
 use aws_config::BehaviorVersion;
@@ -14,7 +15,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, LambdaEvent, Request, Response, service_fn};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, LambdaEvent, Request, Response, Service, service_fn};
 use std::future::Future;
 use std::time::Duration;
 
@@ -99,15 +101,44 @@ impl App {
 /// points it at DynamoDB Local), with timeouts well under the function's
 /// 10-second timeout so an outage is answered with a 503, not a Lambda timeout.
 pub async fn dynamodb_client() -> Client {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build();
+    let retries = RetryConfig::standard().with_max_attempts(3);
+    let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    // Lambda always sets the region and the role's credentials in the environment: read
+    // them directly, as the SDK's environment providers would, and skip the default chain
+    // (profile files, web identity, container and IMDS providers) and its work at init.
+    let region = variable("AWS_REGION").or_else(|| variable("AWS_DEFAULT_REGION"));
+    let key_id = variable("AWS_ACCESS_KEY_ID");
+    let secret = variable("AWS_SECRET_ACCESS_KEY");
+    if let (Some(region), Some(key_id), Some(secret)) = (region, key_id, secret) {
+        let ignore_endpoints = variable("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+        let endpoint = variable("AWS_ENDPOINT_URL_DYNAMODB")
+            .or_else(|| variable("AWS_ENDPOINT_URL"))
+            .filter(|_| !ignore_endpoints);
+        let credentials = aws_sdk_dynamodb::config::Credentials::new(
+            key_id,
+            secret,
+            variable("AWS_SESSION_TOKEN"),
+            None,
+            "Environment",
+        );
+        let mut config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new(region))
+            .credentials_provider(credentials)
+            .timeout_config(timeouts)
+            .retry_config(retries);
+        config.set_endpoint_url(endpoint);
+        return Client::from_conf(config.build());
+    }
     let config = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(timeouts)
+        .retry_config(retries)
         .load()
         .await;
     Client::new(&config)
@@ -144,7 +175,9 @@ where
 
 /// A function's whole life: set up logging (JSON when Lambda asks for it),
 /// build the [`App`] once, then serve events with `handler` until Lambda stops
-/// the process.
+/// the process. An event that cannot become an HTTP request is refused as an
+/// invocation error ([`event_check`]) instead of reaching `lambda_http`'s
+/// conversion, which would panic.
 pub async fn run<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(&'static App, Request) -> Fut + Copy + Send + 'static,
@@ -152,8 +185,12 @@ where
 {
     lambda_http::tracing::init_default_subscriber();
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
-    lambda_http::run(service_fn(move |request: Request| async move {
+    let adapter = lambda_http::Adapter::from(service_fn(move |request: Request| async move {
         Ok::<_, lambda_http::Error>(respond(app, request, handler).await)
+    }));
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<LambdaRequest>| {
+        let response = event_check::check(&event.payload).map(|()| adapter.clone().call(event));
+        async move { response?.await }
     }))
     .await
 }

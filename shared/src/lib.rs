@@ -14,6 +14,7 @@
 pub mod app;
 pub mod book;
 pub mod clock;
+pub mod event_check;
 pub mod history;
 pub mod http;
 pub mod store;

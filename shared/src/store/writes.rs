@@ -4,6 +4,7 @@
 use super::item::{self, PK, book_key, from_item, title_key, to_item};
 use super::{BookStore, StoreError, classify};
 use crate::book::{Book, BookChanges, BookId};
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -20,6 +21,9 @@ pub const IDEMPOTENCY_WINDOW_SECONDS: i64 = 24 * 60 * 60;
 /// Attempts at an idempotent create when DynamoDB reports a conflicting
 /// transaction (a concurrent request with the same key).
 const IDEMPOTENT_CREATE_ATTEMPTS: u32 = 4;
+/// The attribute holding the id of the last update call, so that a retried
+/// call recognises its own earlier attempt.
+const WRITE_ID: &str = "writeId";
 /// DynamoDB's limit on the operands of `IN` in a condition expression.
 const MAX_IN_OPERANDS: usize = 100;
 
@@ -96,29 +100,33 @@ impl BookStore {
     }
 
     async fn put_new(&self, book: &Book) -> Result<(), StoreError> {
+        let item = to_item(book)?;
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(book)?))
+            .set_item(Some(item.clone()))
             .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
-            // A UUIDv7 collision: astronomically unlikely, and never an overwrite.
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Err(StoreError::Internal(format!(
-                    "book id {} already exists",
-                    book.id
-                )))
-            }
-            Err(error) => Err(classify(error)),
+            Err(error) => match error.as_service_error() {
+                // The SDK retried a put whose first attempt was stored but
+                // answered late: the item is exactly ours, so it was created.
+                Some(PutItemError::ConditionalCheckFailedException(failed))
+                    if failed.item() == Some(&item) =>
+                {
+                    Ok(())
+                }
+                // Another book with this UUIDv7: astronomically unlikely, and
+                // never an overwrite.
+                Some(PutItemError::ConditionalCheckFailedException(_)) => Err(
+                    StoreError::Internal(format!("book id {} already exists", book.id)),
+                ),
+                _ => Err(classify(error)),
+            },
         }
     }
 
@@ -226,7 +234,17 @@ impl BookStore {
             (":one".to_owned(), AttributeValue::N("1".to_owned())),
             (":now".to_owned(), AttributeValue::S(now.to_owned())),
         ]);
-        let mut sets = vec!["#version = #version + :one", "#updatedAt = :now"];
+        // A fresh id per call, stored with the write: if the SDK retries after
+        // a late answer, the retry finds its own earlier attempt applied (see
+        // below) instead of failing its condition or applying twice.
+        let write_id = uuid::Uuid::now_v7().to_string();
+        names.insert("#writeId".to_owned(), WRITE_ID.to_owned());
+        values.insert(":writeId".to_owned(), AttributeValue::S(write_id.clone()));
+        let mut sets = vec![
+            "#version = #version + :one",
+            "#updatedAt = :now",
+            "#writeId = :writeId",
+        ];
         let mut removes = Vec::new();
         if let Some(title) = &changes.title {
             names.insert("#title".to_owned(), "title".to_owned());
@@ -270,7 +288,10 @@ impl BookStore {
             update.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         let expected = self.narrow(id, expected).await?;
-        let condition = version_condition(expected.as_deref(), &mut names, &mut values);
+        let condition = format!(
+            "{} AND (attribute_not_exists(#writeId) OR #writeId <> :writeId)",
+            version_condition(expected.as_deref(), &mut names, &mut values)
+        );
         let result = self
             .client
             .update_item()
@@ -288,7 +309,12 @@ impl BookStore {
             Ok(output) => from_item(output.attributes.unwrap_or_default()),
             Err(error) => match error.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    Err(condition_failure(id, failed.item().is_some()))
+                    match failed.item() {
+                        Some(item) if item.get(WRITE_ID) == Some(&AttributeValue::S(write_id)) => {
+                            from_item(item.clone())
+                        }
+                        item => Err(condition_failure(id, item.is_some())),
+                    }
                 }
                 _ => Err(classify(error)),
             },
@@ -312,6 +338,13 @@ impl BookStore {
             .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values((!values.is_empty()).then_some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            // Not retried: a retry after a late answer would find the book
+            // gone and answer 404 for a delete that succeeded. A timeout is a
+            // 503 instead, which tells the client the outcome is unknown.
+            .customize()
+            .config_override(
+                aws_sdk_dynamodb::config::Builder::default().retry_config(RetryConfig::disabled()),
+            )
             .send()
             .await;
         match result {
