@@ -37,6 +37,24 @@ pub enum TableError {
     },
 }
 
+impl TableError {
+    /// Wraps an invalid definition of the table `table`.
+    fn definition(table: &str) -> impl Fn(BuildError) -> Self + Copy + '_ {
+        move |source| Self::Definition {
+            table: table.to_owned(),
+            source,
+        }
+    }
+
+    /// Wraps a DynamoDB refusal concerning the table `table`.
+    fn dynamodb(table: &str) -> impl Fn(aws_sdk_dynamodb::Error) -> Self + Copy + '_ {
+        move |source| Self::DynamoDb {
+            table: table.to_owned(),
+            source: Box::new(source),
+        }
+    }
+}
+
 /// What [`create_table`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -56,14 +74,8 @@ pub async fn create_table(
     table: &Table,
     physical_name: &str,
 ) -> Result<Outcome, TableError> {
-    let definition = |source| TableError::Definition {
-        table: physical_name.to_owned(),
-        source,
-    };
-    let dynamo = |source: aws_sdk_dynamodb::Error| TableError::DynamoDb {
-        table: physical_name.to_owned(),
-        source: Box::new(source),
-    };
+    let definition = TableError::definition(physical_name);
+    let dynamo = TableError::dynamodb(physical_name);
 
     let mut request = client
         .create_table()
@@ -104,14 +116,8 @@ pub async fn create_table(
 
 /// Adds the indexes and stream the template declares but an existing table lacks.
 async fn reconcile(client: &Client, table: &Table, physical_name: &str) -> Result<(), TableError> {
-    let definition = |source| TableError::Definition {
-        table: physical_name.to_owned(),
-        source,
-    };
-    let dynamo = |source: aws_sdk_dynamodb::Error| TableError::DynamoDb {
-        table: physical_name.to_owned(),
-        source: Box::new(source),
-    };
+    let definition = TableError::definition(physical_name);
+    let dynamo = TableError::dynamodb(physical_name);
     let described = client
         .describe_table()
         .table_name(physical_name)
@@ -167,10 +173,7 @@ async fn enable_ttl(client: &Client, table: &Table, physical_name: &str) -> Resu
     let Some(attribute) = &table.time_to_live_attribute else {
         return Ok(());
     };
-    let dynamo = |source: aws_sdk_dynamodb::Error| TableError::DynamoDb {
-        table: physical_name.to_owned(),
-        source: Box::new(source),
-    };
+    let dynamo = TableError::dynamodb(physical_name);
     let current = client
         .describe_time_to_live()
         .table_name(physical_name)
