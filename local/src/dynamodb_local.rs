@@ -70,7 +70,9 @@ impl DynamoDbLocal {
             .arg(format!("-Djava.library.path={}", lib.display()))
             .arg("-jar")
             .arg(&jar)
-            .args(["-port", &port.to_string(), "-sharedDb"]);
+            // No telemetry: nothing leaves the machine, and no metadata file is
+            // written into the working directory.
+            .args(["-port", &port.to_string(), "-sharedDb", "-disableTelemetry"]);
         match storage {
             Storage::InMemory => {
                 command.arg("-inMemory");
