@@ -60,7 +60,13 @@ impl OwnDynamoDb {
             .arg(format!("-Djava.library.path={}", lib.display()))
             .arg("-jar")
             .arg(&jar)
-            .args(["-port", &port.to_string(), "-sharedDb", "-inMemory", "-disableTelemetry"])
+            .args([
+                "-port",
+                &port.to_string(),
+                "-sharedDb",
+                "-inMemory",
+                "-disableTelemetry",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
