@@ -92,7 +92,7 @@ impl App {
     /// Reads the configuration and builds the DynamoDB client.
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         let config = Config::from_env()?;
-        Ok(Self::new(dynamodb_client().await, config))
+        Ok(Self::new(dynamodb_client()?, config))
     }
 }
 
@@ -100,48 +100,48 @@ impl App {
 /// from the environment (Lambda sets the first two; `AWS_ENDPOINT_URL_DYNAMODB`
 /// points it at DynamoDB Local), with timeouts well under the function's
 /// 10-second timeout so an outage is answered with a 503, not a Lambda timeout.
-pub async fn dynamodb_client() -> Client {
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(5))
-        .build();
-    let retries = RetryConfig::standard().with_max_attempts(3);
+///
+/// # Errors
+/// [`MissingVariable`] when `AWS_REGION`, `AWS_ACCESS_KEY_ID` or
+/// `AWS_SECRET_ACCESS_KEY` is missing: Lambda always sets them, so the function
+/// reports an init error instead of starting without credentials.
+pub fn dynamodb_client() -> Result<Client, MissingVariable> {
     let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    // Lambda always sets the region and the role's credentials in the environment: read
-    // them directly, as the SDK's environment providers would, and skip the default chain
-    // (profile files, web identity, container and IMDS providers) and its work at init.
-    let region = variable("AWS_REGION").or_else(|| variable("AWS_DEFAULT_REGION"));
-    let key_id = variable("AWS_ACCESS_KEY_ID");
-    let secret = variable("AWS_SECRET_ACCESS_KEY");
-    if let (Some(region), Some(key_id), Some(secret)) = (region, key_id, secret) {
-        let ignore_endpoints = variable("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-        let endpoint = variable("AWS_ENDPOINT_URL_DYNAMODB")
-            .or_else(|| variable("AWS_ENDPOINT_URL"))
-            .filter(|_| !ignore_endpoints);
-        let credentials = aws_sdk_dynamodb::config::Credentials::new(
-            key_id,
-            secret,
-            variable("AWS_SESSION_TOKEN"),
-            None,
-            "Environment",
-        );
-        let mut config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new(region))
-            .credentials_provider(credentials)
-            .timeout_config(timeouts)
-            .retry_config(retries);
-        config.set_endpoint_url(endpoint);
-        return Client::from_conf(config.build());
-    }
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .retry_config(retries)
-        .load()
-        .await;
-    Client::new(&config)
+    let required = |name: &'static str| variable(name).ok_or(MissingVariable(name));
+    // The region and the role's credentials come straight from the environment, where
+    // Lambda puts them: no default provider chain (profile files, web identity,
+    // container and IMDS providers, STS), so no work for it at init and none of its
+    // code in the binary.
+    let region = match variable("AWS_DEFAULT_REGION") {
+        Some(region) => variable("AWS_REGION").unwrap_or(region),
+        None => required("AWS_REGION")?,
+    };
+    let credentials = aws_sdk_dynamodb::config::Credentials::new(
+        required("AWS_ACCESS_KEY_ID")?,
+        required("AWS_SECRET_ACCESS_KEY")?,
+        variable("AWS_SESSION_TOKEN"),
+        None,
+        "Environment",
+    );
+    let ignore_endpoints = variable("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+    let endpoint = variable("AWS_ENDPOINT_URL_DYNAMODB")
+        .or_else(|| variable("AWS_ENDPOINT_URL"))
+        .filter(|_| !ignore_endpoints);
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new(region))
+        .credentials_provider(credentials)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(3));
+    config.set_endpoint_url(endpoint);
+    Ok(Client::from_conf(config.build()))
 }
 
 /// Runs `handler` against `request` and turns an error into its problem+json

@@ -1,0 +1,217 @@
+//! The floor: the raw DynamoDB Local round trips a function's handler makes, timed from the
+//! benchmark process with the same SDK and the same request shapes, so that each function's
+//! warm latency can be read as an overhead over what DynamoDB itself costs.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use bookshelf::store::book_item;
+use bookshelf::{Book, BookId};
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::stats::Summary;
+use crate::table::{BenchTable, book_key};
+
+/// One raw DynamoDB operation, shaped like the store's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Operation {
+    /// `GetItem`, consistent (get-book).
+    GetItem,
+    /// `Query` of one 25-book page (+1) on `byTitle` (list-books).
+    QueryPage,
+    /// Conditional `PutItem` of a new book (create-book).
+    PutItem,
+    /// Conditional `UpdateItem` returning the new item (replace-book, patch-book).
+    UpdateItem,
+    /// Conditional `DeleteItem` (delete-book).
+    DeleteItem,
+    /// `Query` of one book's history, newest first (book-history).
+    QueryHistory,
+}
+
+impl Operation {
+    /// How the table names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Operation::GetItem => "GetItem",
+            Operation::QueryPage => "Query (page of 25)",
+            Operation::PutItem => "PutItem",
+            Operation::UpdateItem => "UpdateItem",
+            Operation::DeleteItem => "DeleteItem",
+            Operation::QueryHistory => "Query (history)",
+        }
+    }
+}
+
+/// What the floor operations act on.
+pub struct Targets<'a> {
+    /// A book that exists (read and updated).
+    pub book: &'a BookId,
+    /// The book whose history exists.
+    pub history_book: &'a str,
+    /// Books that exist and may be deleted, one per sample.
+    pub deletable: &'a [BookId],
+}
+
+/// Runs `rounds` of every operation but deletes (puts of non-book items), untimed: DynamoDB Local is a JVM, and
+/// its first thousands of requests run slower while the JIT compiles them.
+///
+/// # Errors
+/// When a request fails.
+pub async fn warm_up(
+    table: &BenchTable,
+    targets: &Targets<'_>,
+    rounds: usize,
+) -> Result<(), Error> {
+    for n in 0..rounds {
+        for operation in [
+            Operation::GetItem,
+            Operation::QueryPage,
+            Operation::UpdateItem,
+            Operation::QueryHistory,
+        ] {
+            once(table, operation, targets, n).await?;
+        }
+        // Not a book (no index keys), so the table still holds exactly the seeded books.
+        table
+            .client
+            .put_item()
+            .table_name(&table.name)
+            .item("pk", AttributeValue::S(format!("WARMUP#{n}")))
+            .item("sk", AttributeValue::S("WARMUP".into()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+/// Times `samples` round trips of `operation` (after a few untimed ones).
+///
+/// # Errors
+/// When a request fails.
+pub async fn measure(
+    table: &BenchTable,
+    operation: Operation,
+    targets: &Targets<'_>,
+    samples: usize,
+) -> Result<Summary, Error> {
+    let warmup = 20;
+    let mut times = Vec::with_capacity(samples);
+    for n in 0..warmup + samples {
+        let elapsed = once(table, operation, targets, n).await?;
+        if n >= warmup {
+            times.push(elapsed);
+        }
+    }
+    Ok(Summary::of(&times))
+}
+
+async fn once(
+    table: &BenchTable,
+    operation: Operation,
+    targets: &Targets<'_>,
+    n: usize,
+) -> Result<Duration, Error> {
+    let client = &table.client;
+    let name = table.name.as_str();
+    let started = Instant::now();
+    match operation {
+        Operation::GetItem => {
+            client
+                .get_item()
+                .table_name(name)
+                .set_key(Some(book_key(targets.book)))
+                .consistent_read(true)
+                .send()
+                .await?;
+        }
+        Operation::QueryPage => {
+            client
+                .query()
+                .table_name(name)
+                .index_name("byTitle")
+                .key_condition_expression("#partition = :partition")
+                .expression_attribute_names("#partition", "shelf")
+                .expression_attribute_values(":partition", AttributeValue::S("books".into()))
+                .limit(26)
+                .send()
+                .await?;
+        }
+        Operation::PutItem => {
+            let now = "2026-01-01T00:00:00Z".to_owned();
+            let book = Book {
+                id: BookId::generate(),
+                title: format!("Floor book {n}"),
+                author: "Benchmark".into(),
+                genre: Some("Benchmark".into()),
+                version: 1,
+                created_at: now.clone(),
+                updated_at: now,
+            };
+            let item = book_item(&book)?;
+            let started = Instant::now();
+            client
+                .put_item()
+                .table_name(name)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await?;
+            return Ok(started.elapsed());
+        }
+        Operation::UpdateItem => {
+            client
+                .update_item()
+                .table_name(name)
+                .set_key(Some(book_key(targets.book)))
+                .update_expression(
+                    "SET #version = #version + :one, #updatedAt = :now, #genre = :genre",
+                )
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_names("#updatedAt", "updatedAt")
+                .expression_attribute_names("#genre", "genre")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(
+                    ":now",
+                    AttributeValue::S("2026-01-01T00:00:00Z".into()),
+                )
+                .expression_attribute_values(":genre", AttributeValue::S(format!("Genre {n}")))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await?;
+        }
+        Operation::DeleteItem => {
+            let id = targets
+                .deletable
+                .get(n)
+                .ok_or("not enough deletable books seeded for the floor")?;
+            client
+                .delete_item()
+                .table_name(name)
+                .set_key(Some(book_key(id)))
+                .condition_expression("attribute_exists(pk)")
+                .send()
+                .await?;
+        }
+        Operation::QueryHistory => {
+            client
+                .query()
+                .table_name(name)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(format!("BOOK#{}", targets.history_book)),
+                )
+                .expression_attribute_values(":prefix", AttributeValue::S("HISTORY#".into()))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(21)
+                .send()
+                .await?;
+        }
+    }
+    Ok(started.elapsed())
+}
