@@ -59,6 +59,15 @@ done
 
 # ---------------------------------------------------------------- the run
 say "checking $url against openapi.yaml"
+# Every check but one: use-after-free (ST301) treats every URL under a deleted
+# `/books/{id}` as deleted, but a book's history outlives the book by design
+# (issue #4: it "still answers after the book is deleted"), and the stateful
+# phase reaches the history from any operation that yields a book id, so the
+# check cannot be confined to the book itself. That the book is 404 after its
+# DELETE (GET, PUT, PATCH, DELETE, the tutorial's routes) is asserted by the
+# end-to-end and handler tests (tests/tests/books_api.rs, tests/tests/tutorial.rs,
+# functions/delete-book).
 "$VENV/bin/schemathesis" --config-file schemathesis.toml run openapi.yaml --url "$url" \
-    --checks all --phases examples,coverage,fuzzing,stateful \
+    --checks all --exclude-checks use_after_free \
+    --phases examples,coverage,fuzzing,stateful \
     --report junit --report-dir test-artifacts/schemathesis
