@@ -315,26 +315,17 @@ fn collect(source: impl Read + Send + 'static, output: Arc<Mutex<String>>) {
 }
 
 /// Asserts `response` is a problem+json answer (RFC 9457) with `status` and
-/// type `urn:bookshelf:problem:<slug>` carrying a request id, and returns its body.
+/// type `urn:bookshelf:problem:<slug>`, with every member and a request id, and
+/// returns its body: the handler tests' [`bookshelf::testing::assert_problem`],
+/// applied to a response that came over HTTP.
 ///
 /// # Panics
 /// When it is not (with the body in the message).
 pub fn assert_problem(response: &ApiResponse, status: u16, slug: &str) -> Value {
-    assert_eq!(response.status, status, "{}", response.text());
-    assert_eq!(
-        response.header("content-type"),
-        Some("application/problem+json")
-    );
-    let body = response.json();
-    assert_eq!(
-        body["type"],
-        format!("urn:bookshelf:problem:{slug}"),
-        "{body}"
-    );
-    assert_eq!(body["status"], status);
-    assert!(
-        body["requestId"].as_str().is_some_and(|id| !id.is_empty()),
-        "{body}"
-    );
-    body
+    let response = bookshelf::testing::TestResponse {
+        status: response.status,
+        headers: response.headers.clone(),
+        text: response.text(),
+    };
+    bookshelf::testing::assert_problem(&response, status, slug)
 }

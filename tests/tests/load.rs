@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bookshelf_e2e::{ApiResponse, LocalApi};
+use bookshelf_e2e::{ApiResponse, LocalApi, assert_problem};
 use bookshelf_local::workspace;
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -148,18 +148,6 @@ fn id_of(book: &Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no id in {book}"))
         .to_owned()
-}
-
-fn assert_problem(response: &ApiResponse, status: u16, slug: &str) {
-    assert_eq!(response.status, status, "{}", response.text());
-    assert_eq!(
-        response.header("content-type"),
-        Some("application/problem+json")
-    );
-    assert_eq!(
-        response.json()["type"],
-        format!("urn:bookshelf:problem:{slug}")
-    );
 }
 
 /// Sends one request and times it; panics when no answer comes within [`NO_ANSWER`].

@@ -248,6 +248,10 @@ pub fn assert_problem(response: &TestResponse, status: u16, slug: &str) -> Value
     for member in ["title", "detail", "instance", "requestId"] {
         assert!(body[member].is_string(), "{member} missing in {body}");
     }
+    assert!(
+        body["requestId"].as_str().is_some_and(|id| !id.is_empty()),
+        "empty requestId in {body}"
+    );
     body
 }
 
