@@ -14,6 +14,8 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::tls;
 use lambda_http::http::StatusCode;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, LambdaEvent, Request, Response, Service, service_fn};
@@ -139,9 +141,22 @@ pub fn dynamodb_client() -> Result<Client, MissingVariable> {
                 .operation_timeout(Duration::from_secs(5))
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(3));
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .http_client(https_client());
     config.set_endpoint_url(endpoint);
     Ok(Client::from_conf(config.build()))
+}
+
+/// The HTTPS client under the DynamoDB client: rustls on ring, trusting the system's
+/// CA bundle (or `SSL_CERT_FILE`). The SDK's default client runs rustls on aws-lc,
+/// whose first use seeds its random generator from CPU jitter: about 20 ms of every
+/// cold start over TLS, and a larger binary (docs/BENCHMARKS.md).
+fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// Runs `handler` against `request` and turns an error into its problem+json
