@@ -19,7 +19,6 @@ mod results;
 mod sandbox;
 mod stats;
 mod table;
-mod tls;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +28,7 @@ use bookshelf::BookId;
 use bookshelf_local::dynamodb_local::{DynamoDbLocal, Storage};
 use bookshelf_local::serve::{LocalScope, function_environment};
 use bookshelf_local::template::{Function, Template};
+use bookshelf_local::tls;
 use clap::Parser;
 
 use crate::events::Events;

@@ -38,6 +38,9 @@ pub struct LocalApiOptions {
     pub template: PathBuf,
     /// Folder holding the function binaries (default: the tests' own `target/debug`).
     pub bin_dir: PathBuf,
+    /// Variables added to the runner's environment (and so to the functions' where the
+    /// runner passes them through, such as `SSL_CERT_FILE`).
+    pub environment: Vec<(String, String)>,
 }
 
 impl Default for LocalApiOptions {
@@ -45,6 +48,7 @@ impl Default for LocalApiOptions {
         LocalApiOptions {
             template: workspace::root().join("template.yaml"),
             bin_dir: build_dir(),
+            environment: Vec::new(),
         }
     }
 }
@@ -135,6 +139,7 @@ impl LocalApi {
             .arg(&options.template)
             .arg("--bin-dir")
             .arg(&options.bin_dir)
+            .envs(options.environment.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -262,6 +267,31 @@ impl LocalApi {
         }
         self.request(method, path, &all, Bytes::from(body.to_string()))
             .await
+    }
+
+    /// The first page of book `id`'s history once it has `count` entries (or after 20 s,
+    /// whatever it has then): the stream is asynchronous, so until its first entry is
+    /// recorded a deleted book's history is as unknown as a book that never existed (404).
+    ///
+    /// # Panics
+    /// When the history answers anything but 200, or 404 before its first entry.
+    pub async fn history_with(&self, id: &str, count: usize) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let response = self.get(&format!("/books/{id}/history")).await;
+            let expired = Instant::now() > deadline;
+            if response.status == 404 && !expired {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            assert_eq!(response.status, 200, "{}", response.text());
+            let page = response.json();
+            let recorded = page["items"].as_array().map_or(0, Vec::len);
+            if recorded >= count || expired {
+                return page;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// `POST path` with a JSON body.

@@ -4,28 +4,6 @@
 
 use bookshelf_e2e::LocalApi;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
-
-/// Polls the history until it has `count` entries: the stream is
-/// asynchronous, so until its first entry is recorded a deleted book's history
-/// is as unknown as a book that never existed (404).
-async fn history_with(api: &LocalApi, id: &str, count: usize) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let response = api.get(&format!("/books/{id}/history")).await;
-        let expired = Instant::now() > deadline;
-        if response.status == 404 && !expired {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
-        }
-        assert_eq!(response.status, 200, "{}", response.text());
-        let page = response.json();
-        if page["items"].as_array().unwrap().len() >= count || expired {
-            return page;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 #[tokio::test]
 async fn every_write_shows_up_in_the_history_newest_first() {
@@ -59,7 +37,7 @@ async fn every_write_shows_up_in_the_history_newest_first() {
     assert_eq!(patched.status, 200, "{}", patched.text());
     assert_eq!(api.delete(&path, &[]).await.status, 204);
 
-    let history = history_with(&api, &id, 4).await;
+    let history = api.history_with(&id, 4).await;
     let entries = history["items"].as_array().unwrap();
     let events: Vec<&str> = entries
         .iter()
@@ -93,5 +71,5 @@ async fn every_write_shows_up_in_the_history_newest_first() {
         .get("/books/0192f0c1-7a9e-7b3c-8d4e-5f6a7b8c9d0e/history")
         .await;
     assert_eq!(unknown.status, 404);
-    assert_eq!(history_with(&api, &id, 4).await, history);
+    assert_eq!(api.history_with(&id, 4).await, history);
 }

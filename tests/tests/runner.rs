@@ -59,6 +59,7 @@ async fn probe_api() -> LocalApi {
     LocalApi::start_with(LocalApiOptions {
         template: probe_template(),
         bin_dir: build_dir().join("examples"),
+        ..LocalApiOptions::default()
     })
     .await
 }

@@ -84,6 +84,7 @@ async fn records_are_filtered_delivered_in_order_and_retried_from_the_failed_one
     let api = LocalApi::start_with(LocalApiOptions {
         template: stream_template(&log),
         bin_dir: build_dir().join("examples"),
+        ..LocalApiOptions::default()
     })
     .await;
     let dynamodb = client::dynamodb(&testing::endpoint()).await;

@@ -10,8 +10,15 @@ use crate::template::{
     Function, LOCAL_ACCOUNT_ID, LOCAL_REGION, Scope, Template, pseudo_parameter,
 };
 
-/// Host variables passed through to functions, for local debugging.
-const PASSED_THROUGH: &[&str] = &["RUST_BACKTRACE", "RUST_LOG", "RUST_LIB_BACKTRACE"];
+/// Host variables passed through to functions: for local debugging, and the trust store
+/// (so functions trust what the runner trusts, such as a local TLS terminator's CA).
+const PASSED_THROUGH: &[&str] = &[
+    "RUST_BACKTRACE",
+    "RUST_LOG",
+    "RUST_LIB_BACKTRACE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
 
 /// What template references stand for in this local run.
 #[derive(Debug, Clone)]

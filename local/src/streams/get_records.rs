@@ -8,6 +8,7 @@
 use bytes::Bytes;
 use http::{Request, Uri};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -22,6 +23,9 @@ pub enum GetRecordsError {
     /// The endpoint is not a valid URI.
     #[error("invalid endpoint {0}")]
     Endpoint(String),
+    /// The system's trust store could not be read (for an HTTPS endpoint).
+    #[error("cannot read the trust store: {0}")]
+    TrustStore(std::io::Error),
     /// The request could not be sent or its answer read.
     #[error("GetRecords failed: {0}")]
     Transport(String),
@@ -44,10 +48,11 @@ pub struct RecordsPage {
     pub next_iterator: Option<String>,
 }
 
-/// A minimal DynamoDB Streams client for `GetRecords`.
+/// A minimal DynamoDB Streams client for `GetRecords`, over HTTP or HTTPS (trusting the
+/// system's store and `SSL_CERT_FILE`, as the SDK clients do).
 #[derive(Debug, Clone)]
 pub struct RawStreams {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     endpoint: Uri,
 }
 
@@ -55,13 +60,20 @@ impl RawStreams {
     /// A client for the DynamoDB (Local) at `endpoint`.
     ///
     /// # Errors
-    /// [`GetRecordsError::Endpoint`] when `endpoint` is not a URI.
+    /// [`GetRecordsError::Endpoint`] when `endpoint` is not a URI,
+    /// [`GetRecordsError::TrustStore`] when the system's trust store cannot be read.
     pub fn new(endpoint: &str) -> Result<RawStreams, GetRecordsError> {
         let endpoint = endpoint
             .parse()
             .map_err(|_| GetRecordsError::Endpoint(endpoint.to_owned()))?;
+        let connector = HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(GetRecordsError::TrustStore)?
+            .https_or_http()
+            .enable_http1()
+            .build();
         Ok(RawStreams {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
             endpoint,
         })
     }

@@ -1,8 +1,9 @@
-//! A TLS terminator in front of DynamoDB Local, so that a function's first invoke pays for
-//! a TLS handshake (and whatever its TLS stack does on first use) the way it does against
-//! DynamoDB on AWS. A throwaway CA, made at start, signs a certificate for `localhost` and
-//! `127.0.0.1`; functions trust it through `SSL_CERT_FILE` (the Rust SDK's rustls reads
-//! the native trust store, which honours it) and `AWS_CA_BUNDLE` (boto3).
+//! A TLS terminator in front of DynamoDB Local, so that functions reach it over HTTPS the
+//! way they reach DynamoDB on AWS: the benchmark times the first handshake (and whatever
+//! the TLS stack does on first use), and the tests prove the functions' HTTPS client and
+//! trust store work. A throwaway CA, made at start, signs a certificate for `localhost`
+//! and `127.0.0.1`; processes trust it through `SSL_CERT_FILE` (the Rust SDK's rustls
+//! reads the native trust store, which honours it) and `AWS_CA_BUNDLE` (boto3).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -16,7 +17,19 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::Error;
+/// Why the terminator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The CA or the server certificate could not be made.
+    #[error("cannot make the certificates: {0}")]
+    Certificate(#[from] rcgen::Error),
+    /// rustls refused the configuration.
+    #[error("cannot configure TLS: {0}")]
+    Config(#[from] rustls::Error),
+    /// The trust bundle could not be written or the port opened.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
 
 /// Where the system's CA bundle usually is; the functions' bundle is it plus our CA, so
 /// they load a store of realistic size, as they would on Lambda.
@@ -48,7 +61,7 @@ impl TlsTerminator {
     ///
     /// # Errors
     /// When the certificates cannot be made, the bundle written or a port opened.
-    pub async fn start(upstream: SocketAddr, dir: &Path) -> Result<TlsTerminator, Error> {
+    pub async fn start(upstream: SocketAddr, dir: &Path) -> Result<TlsTerminator, TlsError> {
         let (ca_pem, chain, key) = certificates()?;
         std::fs::create_dir_all(dir)?;
         let mut bundle = SYSTEM_BUNDLES
@@ -109,7 +122,7 @@ async fn forward(
 /// A CA (its PEM) and a `localhost` / `127.0.0.1` certificate chain with its key.
 type Certificates = (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
-fn certificates() -> Result<Certificates, Error> {
+fn certificates() -> Result<Certificates, TlsError> {
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.distinguished_name
