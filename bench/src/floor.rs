@@ -54,6 +54,47 @@ pub struct Targets<'a> {
     pub deletable: &'a [BookId],
 }
 
+/// The raw requests of one function's handler, timed together right after each of its warm
+/// invocations: paired samples, so that DynamoDB Local speeding up or slowing down (JIT,
+/// garbage collection, the machine's other work) moves the function and its floor alike.
+pub struct Paired<'a> {
+    table: &'a BenchTable,
+    operations: Vec<Operation>,
+    targets: &'a Targets<'a>,
+    /// Where this pairing's deletes start in `targets.deletable` (the unpaired
+    /// [`measure`] of `DeleteItem` uses the first ones).
+    first_delete: usize,
+}
+
+impl<'a> Paired<'a> {
+    /// The floor of a handler that makes `operations`; `None` if it makes none.
+    pub fn new(
+        table: &'a BenchTable,
+        operations: Vec<Operation>,
+        targets: &'a Targets<'a>,
+        first_delete: usize,
+    ) -> Option<Paired<'a>> {
+        (!operations.is_empty()).then_some(Paired {
+            table,
+            operations,
+            targets,
+            first_delete,
+        })
+    }
+
+    /// Times sample `n`: every operation once, one after the other.
+    ///
+    /// # Errors
+    /// When a request fails.
+    pub async fn time(&self, n: usize) -> Result<Duration, Error> {
+        let mut total = Duration::ZERO;
+        for operation in &self.operations {
+            total += once(self.table, *operation, self.targets, self.first_delete + n).await?;
+        }
+        Ok(total)
+    }
+}
+
 /// Runs `rounds` of every operation but deletes (puts of non-book items), untimed: DynamoDB Local is a JVM, and
 /// its first thousands of requests run slower while the JIT compiles them.
 ///
@@ -87,7 +128,10 @@ pub async fn warm_up(
     Ok(())
 }
 
-/// Times `samples` round trips of `operation` (after a few untimed ones).
+/// Untimed round trips before the timed ones of [`measure`].
+pub const WARMUP: usize = 20;
+
+/// Times `samples` round trips of `operation` (after [`WARMUP`] untimed ones).
 ///
 /// # Errors
 /// When a request fails.
@@ -97,7 +141,7 @@ pub async fn measure(
     targets: &Targets<'_>,
     samples: usize,
 ) -> Result<Summary, Error> {
-    let warmup = 20;
+    let warmup = WARMUP;
     let mut times = Vec::with_capacity(samples);
     for n in 0..warmup + samples {
         let elapsed = once(table, operation, targets, n).await?;

@@ -151,6 +151,10 @@ impl Context {
             .map_or_else(|| self.root.clone(), Path::to_owned);
         let mut environment = function_environment(function, &scope, endpoint, &directory);
         environment.remove("RUST_LOG");
+        // The runner passes the host's trust store through; here it is one bundle file,
+        // as on Lambda: a certificate directory (SSL_CERT_DIR) would be read file by file
+        // at every init (about 1.6 ms for Debian's /etc/ssl/certs).
+        environment.remove("SSL_CERT_DIR");
         // The trust store is one bundle file, as on Lambda (AL2023 has one bundle, not
         // Debian's directory of hashed links, which rustls-native-certs would also read):
         // the system's, plus the terminator's CA for TLS runs.
@@ -304,7 +308,8 @@ async fn measure_all(
     ));
     let book = ids.pop().ok_or("no books seeded")?;
     let delete_events = 2 * cold_runs + measure::warm_events(warm_count) + 2;
-    let floor_deletes = warm_count + 20;
+    // Deletes for the DeleteItem floor: measured on its own, then paired with delete-book.
+    let floor_deletes = 2 * measure::warm_events(warm_count);
     if delete_events + floor_deletes > ids.len() {
         return Err("too few seeded books for the delete benchmarks: lower --warm".into());
     }
@@ -401,11 +406,13 @@ async fn measure_all(
     }
     for mut subject in subjects {
         say(&format!("{}: warm", subject.name));
+        let floor = paired(&table, &subject.package, &targets, warm_count);
         let warm = measure::warm(
             &subject.plain,
             &subject.package,
             &mut subject.events,
             warm_count,
+            floor.as_ref(),
         )
         .await?;
         let result = FunctionResult {
@@ -458,7 +465,14 @@ async fn measure_all(
             name: "python get-book".into(),
             cold_http: Cold::of(&http),
             cold_tls: Some(Cold::of(&https)),
-            warm: measure::warm(&plain, "get-book", &mut events, warm_count).await?,
+            warm: measure::warm(
+                &plain,
+                "get-book",
+                &mut events,
+                warm_count,
+                paired(&table, "get-book", &targets, warm_count).as_ref(),
+            )
+            .await?,
             floor: vec![Operation::GetItem],
         });
     } else if !args.skip_peers {
@@ -517,12 +531,19 @@ async fn list_point(
     say(&format!("list-books on {books} books"));
     let mut events = Events::new(&ctx.root, &list.package, book, Vec::new())?;
     let launch = ctx.launch(list, &ctx.endpoint, None);
-    let warm = measure::warm(&launch, &list.package, &mut events, warm_count).await?;
-    let floor = floor::measure(&ctx.table, Operation::QueryPage, targets, warm_count).await?;
+    let floor = paired(&ctx.table, &list.package, targets, warm_count);
+    let warm = measure::warm(
+        &launch,
+        &list.package,
+        &mut events,
+        warm_count,
+        floor.as_ref(),
+    )
+    .await?;
     Ok(ListPoint {
         books,
         function: warm.latency,
-        floor,
+        floor: warm.floor.ok_or("list-books has no floor")?,
     })
 }
 
@@ -564,6 +585,22 @@ async fn count_books(table: &BenchTable) -> Result<usize, Error> {
 }
 
 /// The raw operations a function's handler makes for its benchmark event.
+/// The floor paired with `package`'s warm invocations (its deletes after the ones the
+/// unpaired DeleteItem floor uses).
+fn paired<'a>(
+    table: &'a BenchTable,
+    package: &str,
+    targets: &'a Targets<'a>,
+    warm_count: usize,
+) -> Option<floor::Paired<'a>> {
+    floor::Paired::new(
+        table,
+        floor_of(package),
+        targets,
+        measure::warm_events(warm_count),
+    )
+}
+
 fn floor_of(package: &str) -> Vec<Operation> {
     match package {
         "get-book" => vec![Operation::GetItem],

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::events::{Events, check};
+use crate::floor::Paired;
 use crate::sandbox::{Launch, Sandbox};
 use crate::stats::Summary;
 
@@ -30,6 +31,10 @@ pub struct Warm {
     pub latency: Summary,
     /// Peak resident set size of the process at the end, in bytes.
     pub peak_rss: u64,
+    /// The handler's raw DynamoDB requests, timed from the benchmark process right after
+    /// each invocation (absent for functions that make none, and in older results).
+    #[serde(default)]
+    pub floor: Option<Summary>,
 }
 
 impl Cold {
@@ -74,7 +79,8 @@ pub async fn cold_once(
     Ok((init, answer.elapsed))
 }
 
-/// One process: [`WARMUP`] untimed invocations, then `count` timed ones.
+/// One process: [`WARMUP`] untimed invocations, then `count` timed ones, each followed by
+/// a sample of `floor` when given.
 ///
 /// # Errors
 /// When the process fails or answers anything but the expected success.
@@ -83,13 +89,18 @@ pub async fn warm(
     package: &str,
     events: &mut Events,
     count: usize,
+    floor: Option<&Paired<'_>>,
 ) -> Result<Warm, Error> {
     let mut sandbox = Sandbox::start(launch).await?;
-    let result = warm_in(&mut sandbox, package, events, count).await;
+    let result = warm_in(&mut sandbox, package, events, count, floor).await;
     let peak_rss = sandbox.peak_rss().unwrap_or_default();
     sandbox.stop().await;
-    let latency = result.map_err(|e| format!("{}: {e}", launch.name))?;
-    Ok(Warm { latency, peak_rss })
+    let (latency, floor) = result.map_err(|e| format!("{}: {e}", launch.name))?;
+    Ok(Warm {
+        latency,
+        peak_rss,
+        floor,
+    })
 }
 
 async fn warm_in(
@@ -97,9 +108,11 @@ async fn warm_in(
     package: &str,
     events: &mut Events,
     count: usize,
-) -> Result<Summary, Error> {
+    floor: Option<&Paired<'_>>,
+) -> Result<(Summary, Option<Summary>), Error> {
     sandbox.ready().await?;
     let mut times = Vec::with_capacity(count);
+    let mut floor_times = Vec::with_capacity(count);
     for n in 0..WARMUP + count {
         let answer = sandbox.invoke(events.next_event()).await?;
         if answer.is_error {
@@ -108,11 +121,17 @@ async fn warm_in(
             );
         }
         check(package, &answer.body)?;
+        let floor_time = match floor {
+            Some(floor) => Some(floor.time(n).await?),
+            None => None,
+        };
         if n >= WARMUP {
             times.push(answer.elapsed);
+            floor_times.extend(floor_time);
         }
     }
-    Ok(Summary::of(&times))
+    let floor = (!floor_times.is_empty()).then(|| Summary::of(&floor_times));
+    Ok((Summary::of(&times), floor))
 }
 
 /// How many events [`warm`] uses for `count` timed invocations.

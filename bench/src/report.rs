@@ -267,7 +267,8 @@ fn warm(out: &mut String, r: &Results) {
         out,
         "## Warm invocations, plain HTTP\n\n\
          The floor is the same DynamoDB request(s), timed from the benchmark process \
-         (release build, same SDK) on the same table.\n\n\
+         (release build, same SDK) on the same table right after each invocation, so both \
+         columns see DynamoDB Local at the same moments (paired samples).\n\n\
          | Function | p50 | p99 | Floor p50 | Over the floor (p50) | × floor | Peak RSS |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
@@ -305,7 +306,7 @@ fn list_scaling(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "## list-books and table size\n\n\
-         One page of 25 books (`GET /books?limit=25`), warm, as the table grows.\n\n\
+         One page of 25 books (`GET /books?limit=25`), warm, as the table grows; the raw Query is paired with each invocation as above.\n\n\
          | Books in the table | list-books p50 | p99 | Raw Query p50 | Over the floor |\n\
          | ---: | ---: | ---: | ---: | ---: |"
     );
@@ -437,9 +438,10 @@ fn method(out: &mut String, r: &Results) {
          - **Runtime API**: each process runs against the local runner's own Lambda Runtime \
          API (`bookshelf_local::lambda::runtime_api`), with the environment the local runner \
          gives it (template variables, Lambda's variables, dummy credentials in the \
-         environment), one process at a time. `SSL_CERT_FILE` names the system's CA bundle, \
-         so the trust store is one file as on Lambda's AL2023 (without it, rustls-native-certs \
-         also reads every file of Debian's `/etc/ssl/certs`, which Lambda does not have). stdout/stderr go to `target/bench/logs/`.\n\
+         environment), one process at a time. `SSL_CERT_FILE` names the system's CA bundle \
+         and `SSL_CERT_DIR` is unset, so the trust store is one file as on Lambda's AL2023 \
+         (otherwise rustls-native-certs also reads every file of Debian's `/etc/ssl/certs` at \
+         init, about 1.6 ms, which Lambda does not have). stdout/stderr go to `target/bench/logs/`.\n\
          - **Cold**: a new process per run; {} runs per function and mode. **Warm**: one \
          process, 20 untimed invocations, then {} timed ones; peak RSS is the process's \
          `VmHWM` at the end.\n\

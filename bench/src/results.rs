@@ -85,8 +85,12 @@ impl Results {
             .map(|(_, s)| *s)
     }
 
-    /// The summed p50 floor of `function`'s operations (`None` if it makes none).
+    /// The p50 floor of `function`: its paired floor, or else the summed p50s of its
+    /// operations measured on their own (`None` if it makes none).
     pub fn floor_p50(&self, function: &FunctionResult) -> Option<f64> {
+        if let Some(paired) = function.warm.floor {
+            return Some(paired.p50);
+        }
         if function.floor.is_empty() {
             return None;
         }

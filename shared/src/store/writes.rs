@@ -4,7 +4,6 @@
 use super::item::{self, PK, book_key, from_item, title_key, to_item};
 use super::{BookStore, StoreError, classify};
 use crate::book::{Book, BookChanges, BookId};
-use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -329,8 +328,11 @@ impl BookStore {
         let mut names = HashMap::new();
         let mut values = HashMap::new();
         let condition = version_condition(expected.as_deref(), &mut names, &mut values);
+        // Not retried: a retry after a late answer would find the book gone and answer
+        // 404 for a delete that succeeded. A timeout is a 503 instead, which tells the
+        // client the outcome is unknown.
         let result = self
-            .client
+            .single_attempt_client()
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(book_key(id)))
@@ -338,13 +340,6 @@ impl BookStore {
             .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values((!values.is_empty()).then_some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            // Not retried: a retry after a late answer would find the book
-            // gone and answer 404 for a delete that succeeded. A timeout is a
-            // 503 instead, which tells the client the outcome is unknown.
-            .customize()
-            .config_override(
-                aws_sdk_dynamodb::config::Builder::default().retry_config(RetryConfig::disabled()),
-            )
             .send()
             .await;
         match result {
