@@ -2,8 +2,10 @@
 //!
 //! A function's `main` is one line: `bookshelf::app::run(handler).await`, where
 //! `handler` takes the [`App`] and the request and returns a response or an
-//! [`ApiError`]. Everything else — logging, configuration, the DynamoDB client,
-//! turning errors into problem+json — happens here, once for every function.
+//! [`ApiError`] (`run_without_table` for a function that reads no table, and
+//! `run_events` for one invoked by events other than HTTP). Everything else —
+//! logging, configuration, the DynamoDB client, turning errors into
+//! problem+json — happens here, once for every function.
 
 use crate::book::{BookChanges, BookId};
 use crate::clock::now_rfc3339;
@@ -160,14 +162,17 @@ fn https_client() -> SharedHttpClient {
 }
 
 /// Runs `handler` against `request` and turns an error into its problem+json
-/// answer: the one place a handler's result becomes a response.
-pub async fn respond<F, Fut>(app: &'static App, request: Request, handler: F) -> Response<Body>
+/// answer: the one place a handler's result becomes a response. `state` is what
+/// the handler reads besides the request: the [`App`], or `()` for a function
+/// that needs no table.
+pub async fn respond<S, F, Fut>(state: &'static S, request: Request, handler: F) -> Response<Body>
 where
-    F: Fn(&'static App, Request) -> Fut,
+    S: ?Sized,
+    F: Fn(&'static S, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let context = ProblemContext::of(&request);
-    match handler(app, request).await {
+    match handler(state, request).await {
         Ok(response) => response,
         Err(error) => error.into_response(&context),
     }
@@ -200,8 +205,30 @@ where
 {
     lambda_http::tracing::init_default_subscriber();
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    serve(app, handler).await
+}
+
+/// Like [`run`], for a function that reads no table (such as the 405 answer):
+/// no configuration and no DynamoDB client to build, so its cold start and
+/// binary stay small. Its answers follow the same conventions as every other.
+pub async fn run_without_table<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send + 'static,
+{
+    lambda_http::tracing::init_default_subscriber();
+    serve(&(), move |_: &'static (), request| handler(request)).await
+}
+
+/// Serves HTTP events with `handler` and `state` until Lambda stops the process.
+async fn serve<S, F, Fut>(state: &'static S, handler: F) -> Result<(), lambda_http::Error>
+where
+    S: Sync + ?Sized,
+    F: Fn(&'static S, Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send + 'static,
+{
     let adapter = lambda_http::Adapter::from(service_fn(move |request: Request| async move {
-        Ok::<_, lambda_http::Error>(respond(app, request, handler).await)
+        Ok::<_, lambda_http::Error>(respond(state, request, handler).await)
     }));
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<LambdaRequest>| {
         let response = event_check::check(&event.payload).map(|()| adapter.clone().call(event));

@@ -2,13 +2,13 @@
 //! 405 problem+json with the `Allow` header, instead of API Gateway's bare 404
 //! (a method-specific route always wins over `ANY` for the same path).
 
+use bookshelf::ApiError;
 use bookshelf::http::allowed_methods;
-use bookshelf::{ApiError, App};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 /// Answers a request whose method the path does not serve.
-pub async fn handle(_app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(request: Request) -> Result<Response<Body>, ApiError> {
     let route_key = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context.route_key.clone(),
         _ => None,
@@ -27,19 +27,28 @@ pub async fn handle(_app: &App, request: Request) -> Result<Response<Body>, ApiE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bookshelf::testing::{ApiEvent, app, assert_problem, call};
+    use bookshelf::testing::{ApiEvent, assert_problem, call};
+
+    /// `handle` as the serve loop calls it: it reads no state.
+    async fn without_table(_: &(), request: Request) -> Result<Response<Body>, ApiError> {
+        handle(request).await
+    }
 
     #[tokio::test]
     async fn answers_405_with_the_methods_of_the_path() {
-        let app = app().await;
         let event = ApiEvent::new("TRACE", "/books/{id}", "/books/x")
             .route_key("ANY /books/{id}")
             .path_param("id", "x");
-        let response = call(app, handle, &event).await;
+        let response = call(&(), without_table, &event).await;
         let problem = assert_problem(&response, 405, "method-not-allowed");
         assert_eq!(response.header("allow"), Some("GET, PUT, PATCH, DELETE"));
         assert!(problem["detail"].as_str().unwrap().contains("TRACE"));
-        let unknown = call(app, handle, &ApiEvent::new("TRACE", "/nowhere", "/nowhere")).await;
+        let unknown = call(
+            &(),
+            without_table,
+            &ApiEvent::new("TRACE", "/nowhere", "/nowhere"),
+        )
+        .await;
         assert_eq!(unknown.status, 500);
     }
 }

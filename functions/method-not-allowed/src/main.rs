@@ -1,6 +1,8 @@
 //! The `method-not-allowed` Lambda function: see the crate's `lib.rs` for what it does.
+//!
+//! It reads no table, so it runs without the DynamoDB client.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::app::run(method_not_allowed::handle).await
+    bookshelf::app::run_without_table(method_not_allowed::handle).await
 }

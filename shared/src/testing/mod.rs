@@ -203,13 +203,15 @@ impl From<Response<Body>> for TestResponse {
 }
 
 /// Runs `handler` on `event` exactly as a deployed function does (including
-/// the problem+json mapping of errors).
-pub async fn call<F, Fut>(app: &'static App, handler: F, event: &ApiEvent) -> TestResponse
+/// the problem+json mapping of errors), with `state`: the [`App`], or `()` for
+/// a function that reads no table.
+pub async fn call<S, F, Fut>(state: &'static S, handler: F, event: &ApiEvent) -> TestResponse
 where
-    F: Fn(&'static App, Request) -> Fut,
+    S: ?Sized,
+    F: Fn(&'static S, Request) -> Fut,
     Fut: std::future::Future<Output = Result<Response<Body>, crate::ApiError>>,
 {
-    crate::app::respond(app, event.to_request(), handler)
+    crate::app::respond(state, event.to_request(), handler)
         .await
         .into()
 }
