@@ -132,3 +132,30 @@ async fn records_of_other_items_are_skipped() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_full_batch_is_recorded_whole_with_failures_in_stream_order() {
+    let app = app().await;
+    let mut books = Vec::new();
+    let mut records = Vec::new();
+    // A full batch (template.yaml's BatchSize).
+    for n in 0..100u64 {
+        let book = seed(app, &format!("Book {n}"), "Batch Author", None).await;
+        let mut record = stream_record(1_000 + n, None, Some(&book));
+        if n % 40 == 7 {
+            record["dynamodb"]["NewImage"]
+                .as_object_mut()
+                .unwrap()
+                .remove("author");
+        }
+        records.push(record);
+        books.push(book);
+    }
+    let response = deliver(app, &stream_event(&records)).await;
+    assert_eq!(failures(&response), ["1007", "1047", "1087"]);
+    for (n, book) in books.iter().enumerate() {
+        let page = app.store.history(&book.id, 10, None).await.unwrap();
+        let expected = usize::from(n % 40 != 7);
+        assert_eq!(page.entries.len(), expected, "book {n}: {page:?}");
+    }
+}
