@@ -337,11 +337,7 @@ async fn measure_all(
     }
 
     // The TLS terminator in front of DynamoDB Local.
-    let upstream = endpoint
-        .trim_start_matches("http://")
-        .parse()
-        .map_err(|e| format!("DynamoDB Local's endpoint {endpoint}: {e}"))?;
-    let tls = tls::TlsTerminator::start(upstream, &root.join("target/bench/tls")).await?;
+    let tls = tls::TlsTerminator::start(endpoint, &root.join("target/bench/tls")).await?;
 
     // Cold starts, round-robin over our functions and the naive baseline, so that a burst
     // of load on the machine lands on all of them rather than on one function's runs.

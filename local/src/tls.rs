@@ -26,6 +26,9 @@ pub enum TlsError {
     /// rustls refused the configuration.
     #[error("cannot configure TLS: {0}")]
     Config(#[from] rustls::Error),
+    /// The upstream is not an `http://<ip>:<port>` endpoint.
+    #[error("cannot put TLS in front of {0}: not http://<ip>:<port>")]
+    Upstream(String),
     /// The trust bundle could not be written or the port opened.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -57,11 +60,17 @@ pub struct TlsTerminator {
 
 impl TlsTerminator {
     /// Makes a CA and a server certificate (RSA 2048, as DynamoDB's), writes the trust
-    /// bundle under `dir`, and starts forwarding connections to `upstream`.
+    /// bundle under `dir`, and starts forwarding connections to `upstream`, a plain-HTTP
+    /// endpoint such as DynamoDB Local's `http://127.0.0.1:<port>`.
     ///
     /// # Errors
-    /// When the certificates cannot be made, the bundle written or a port opened.
-    pub async fn start(upstream: SocketAddr, dir: &Path) -> Result<TlsTerminator, TlsError> {
+    /// When `upstream` is not `http://<ip>:<port>`, or the certificates cannot be made,
+    /// the bundle written or a port opened.
+    pub async fn start(upstream: &str, dir: &Path) -> Result<TlsTerminator, TlsError> {
+        let upstream: SocketAddr = upstream
+            .strip_prefix("http://")
+            .and_then(|address| address.trim_end_matches('/').parse().ok())
+            .ok_or_else(|| TlsError::Upstream(upstream.to_owned()))?;
         let (ca_pem, chain, key) = certificates()?;
         std::fs::create_dir_all(dir)?;
         let mut bundle = SYSTEM_BUNDLES
@@ -143,4 +152,26 @@ fn certificates() -> Result<Certificates, TlsError> {
     let chain = vec![leaf_cert.der().clone(), ca_cert.der().clone()];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     Ok((ca_cert.pem(), chain, key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn refuses_an_upstream_that_is_not_plain_http_to_an_address() {
+        let dir = std::env::temp_dir().join(format!("tls-{}", uuid::Uuid::new_v4()));
+        for upstream in [
+            "https://127.0.0.1:8000",
+            "http://localhost:8000",
+            "127.0.0.1:8000",
+        ] {
+            let result = TlsTerminator::start(upstream, &dir).await;
+            assert!(
+                matches!(&result, Err(TlsError::Upstream(given)) if given == upstream),
+                "{upstream}: {:?}",
+                result.err()
+            );
+        }
+    }
 }

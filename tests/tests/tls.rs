@@ -5,7 +5,6 @@
 //! whose throwaway CA they trust through `SSL_CERT_FILE`, so a broken TLS client, crypto
 //! provider or trust store fails here instead of on AWS.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use bookshelf_e2e::{LocalApi, LocalApiOptions};
@@ -15,14 +14,9 @@ use serde_json::json;
 
 /// A TLS terminator in front of the suite's DynamoDB Local.
 async fn terminator() -> TlsTerminator {
-    let endpoint = testing::endpoint();
-    let upstream: SocketAddr = endpoint
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap_or_else(|e| panic!("DynamoDB Local's endpoint {endpoint}: {e}"));
     let dir =
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tls-{}", uuid::Uuid::new_v4()));
-    TlsTerminator::start(upstream, &dir)
+    TlsTerminator::start(&testing::endpoint(), &dir)
         .await
         .expect("TLS terminator started")
 }
