@@ -88,6 +88,34 @@ EVENTS = [
         {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "accept-encoding": "gzip, br"},
         None, "Zq1mVgGnIAMEbQQ=", 7,
     ),
+    # The Flask tutorial's routes: input from the query string, never a body.
+    (
+        "tutorial-list-books", "GET", "/booksApi", "/booksApi", "",
+        {},
+        None, "Zq1mZgHxIAMEbRw=", 9,
+    ),
+    (
+        "tutorial-create-book", "POST", "/booksApi", "/booksApi",
+        "title=Kindred&author=Octavia%20E.%20Butler&genre=Science%20fiction",
+        {},
+        None, "Zq1mbhK2oAMEbTg=", 10,
+    ),
+    (
+        "tutorial-get-book", "GET", "/booksApi/{id}", f"/booksApi/{BOOK_ID}", "",
+        {},
+        None, "Zq1mdgM4IAMEbVA=", 11,
+    ),
+    (
+        "tutorial-update-book", "PUT", "/booksApi/{id}", f"/booksApi/{BOOK_ID}",
+        "title=Kindred%20(1979)",
+        {},
+        None, "Zq1mfhNvoAMEbXQ=", 12,
+    ),
+    (
+        "tutorial-delete-book", "DELETE", "/booksApi/{id}", f"/booksApi/{BOOK_ID}", "",
+        {},
+        None, "Zq1mhgP1IAMEbZw=", 13,
+    ),
     # A method the path does not serve: the `ANY` route catches it (405 + Allow).
     (
         "method-not-allowed", "POST", "ANY /books/{id}", f"/books/{BOOK_ID}", "",

@@ -14,7 +14,6 @@ pub mod serve;
 pub mod streams;
 pub mod tables;
 pub mod template;
-pub mod testing;
 pub mod tls;
 pub mod with_dynamodb;
 pub mod workspace;

@@ -1,7 +1,7 @@
 //! Property tests of the shared crate's parsers: what holds for every input,
 //! not just the examples in the unit tests.
 
-use bookshelf::book::{BookChanges, MAX_FIELD_CHARS, Title, parse_patch};
+use bookshelf::domain::{BookChanges, MAX_FIELD_CHARS, Title, parse_patch};
 use bookshelf::http::{
     Cursor, CursorError, CursorKey, EntityTag, IfMatch, IfNoneMatch, parse_if_match,
     parse_if_none_match,

@@ -31,7 +31,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     let after = match query_param(&request, "cursor")? {
         None => None,
         Some(raw) => {
-            let cursor: HistoryCursor = decode_cursor(raw, &app.cursor_secret)
+            let cursor: HistoryCursor = decode_cursor(raw, app.cursor_secret()?)
                 .map_err(|error| ApiError::BadRequest(error.to_string()))?;
             if cursor.book != id {
                 return Err(ApiError::BadRequest(
@@ -46,12 +46,13 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     if first_page && page.entries.is_empty() && app.store.get(&id).await?.is_none() {
         return Err(ApiError::BookNotFound(id.to_string()));
     }
+    let secret = app.cursor_secret()?;
     let next_cursor = page.next.map(|after| {
         let cursor = HistoryCursor {
             book: id.clone(),
             after,
         };
-        encode_cursor(&cursor, &app.cursor_secret)
+        encode_cursor(&cursor, secret)
     });
     Ok(json_response(
         StatusCode::OK,

@@ -1,7 +1,7 @@
 use super::*;
 use bookshelf::Book;
-use bookshelf::history::HistoryEntry;
-use bookshelf::testing::{ApiEvent, app, assert_problem, call, seed};
+use bookshelf::domain::history::HistoryEntry;
+use bookshelf_testing::{ApiEvent, app, assert_problem, call, seed};
 use serde_json::Value;
 
 fn history(id: &str, query: &[(&str, &str)]) -> ApiEvent {
@@ -42,7 +42,7 @@ async fn lists_entries_newest_first_in_pages() {
     let book = seed(app, "Dune", "Frank Herbert", None).await;
     record_versions(app, &book, 5).await;
     let first = call(app, handle, &history(book.id.as_str(), &[("limit", "2")])).await;
-    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.status, 200, "{}", first.text());
     let first = first.json();
     assert_eq!(versions(&first), [5, 4]);
     assert_eq!(first["items"][0]["event"], "updated");
@@ -73,7 +73,7 @@ async fn answers_after_the_book_is_deleted() {
     record_versions(app, &book, 1).await;
     app.store.delete(&book.id, None).await.unwrap();
     let response = call(app, handle, &history(book.id.as_str(), &[])).await;
-    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(versions(&response.json()), [1]);
 }
 
@@ -82,7 +82,7 @@ async fn a_book_without_entries_yet_has_an_empty_history() {
     let app = app().await;
     let book = seed(app, "Dune", "Frank Herbert", None).await;
     let response = call(app, handle, &history(book.id.as_str(), &[])).await;
-    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(
         response.json(),
         serde_json::json!({"items": [], "nextCursor": null})

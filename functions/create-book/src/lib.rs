@@ -2,22 +2,17 @@
 //! `Idempotency-Key` header, a retry of the same request within 24 hours
 //! returns the same book instead of creating another, and the same key with a
 //! different body is refused (422).
-//!
-//! Also serves the tutorial's `POST /booksApi?title=…` (see `bookshelf::tutorial`).
 
-use bookshelf::book::{Book, parse_create};
-use bookshelf::clock::now_rfc3339;
+use bookshelf::domain::clock::now_rfc3339;
+use bookshelf::domain::{Book, parse_create};
 use bookshelf::http::{JsonMediaType, book_response, idempotency_key, json_object};
 use bookshelf::store::CreateOutcome;
-use bookshelf::{ApiError, App, tutorial};
+use bookshelf::{ApiError, App};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 
 /// Answers one `POST /books` request.
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    if tutorial::is_tutorial_route(&request) {
-        return tutorial::create(app, &request).await;
-    }
     let body = json_object(&request, JsonMediaType::Json)?;
     let key = idempotency_key(&request)?;
     let fields = parse_create(&body).map_err(ApiError::Validation)?;

@@ -1,17 +1,12 @@
 //! `DELETE /books/{id}`: 204 once the book is gone; `If-Match` makes the delete
 //! conditional on the version the client saw (412 otherwise); unknown id → 404.
-//!
-//! Also serves the tutorial's `DELETE /booksApi/{id}` (see `bookshelf::tutorial`).
 
 use bookshelf::http::{book_id, if_match, no_content};
-use bookshelf::{ApiError, App, tutorial};
+use bookshelf::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
 /// Answers one `DELETE /books/{id}` request.
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    if tutorial::is_tutorial_route(&request) {
-        return tutorial::delete(app, &request).await;
-    }
     let id = book_id(&request)?;
     let precondition = if_match(&request)?;
     app.store

@@ -1,18 +1,13 @@
 //! `GET /books/{id}`: one book with its ETag; `If-None-Match` answers 304 when
 //! the client's copy is current; an unknown id is 404.
-//!
-//! Also serves the tutorial's `GET /booksApi/{id}` (see `bookshelf::tutorial`).
 
 use bookshelf::http::{book_id, book_response, if_none_match, not_modified};
-use bookshelf::{ApiError, App, tutorial};
+use bookshelf::{ApiError, App};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 /// Answers one `GET /books/{id}` request.
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    if tutorial::is_tutorial_route(&request) {
-        return tutorial::get(app, &request).await;
-    }
     let id = book_id(&request)?;
     let condition = if_none_match(&request)?;
     let book = app

@@ -2,28 +2,31 @@
 //! id. Query: `limit` (1–100, default 25), `cursor` (a `nextCursor` returned
 //! earlier), `author` and `genre` (exact matches). Every page is one or a few
 //! DynamoDB Queries on an index, never a Scan.
-//!
-//! Also serves the tutorial's `GET /booksApi` (see `bookshelf::tutorial`).
 
-use bookshelf::book::{Author, FieldError, Genre};
+use bookshelf::domain::{Author, FieldError, Genre};
 use bookshelf::http::{Cursor, ItemsPage, json_response, page_limit, query_param};
-use bookshelf::store::ListQuery;
-use bookshelf::{ApiError, App, tutorial};
+use bookshelf::store::{ListPosition, ListQuery};
+use bookshelf::{ApiError, App};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 /// Answers one `GET /books` request.
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    if tutorial::is_tutorial_route(&request) {
-        return tutorial::list(app).await;
-    }
     let author = filter(&request, Author::FIELD, Author::parse, Author::into_string)?;
     let genre = filter(&request, Genre::FIELD, Genre::parse, Genre::into_string)?;
     let limit = page_limit(&request)?;
     let after = query_param(&request, "cursor")?
-        .map(|raw| Cursor::decode(raw, &app.cursor_secret, author.as_deref(), genre.as_deref()))
-        .transpose()
-        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        .map(|raw| {
+            Cursor::decode(
+                raw,
+                app.cursor_secret()?,
+                author.as_deref(),
+                genre.as_deref(),
+            )
+            .map(ListPosition::from)
+            .map_err(|error| ApiError::BadRequest(error.to_string()))
+        })
+        .transpose()?;
     let page = app
         .store
         .list(&ListQuery {
@@ -33,9 +36,15 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
             after,
         })
         .await?;
-    let next_cursor = page
-        .next
-        .map(|key| Cursor { key, author, genre }.encode(&app.cursor_secret));
+    let secret = app.cursor_secret()?;
+    let next_cursor = page.next.map(|position| {
+        let cursor = Cursor {
+            key: position.into(),
+            author,
+            genre,
+        };
+        cursor.encode(secret)
+    });
     Ok(json_response(
         StatusCode::OK,
         &ItemsPage {

@@ -27,7 +27,7 @@ pub async fn handle(request: Request) -> Result<Response<Body>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bookshelf::testing::{ApiEvent, assert_problem, call};
+    use bookshelf_testing::{ApiEvent, assert_problem, call};
 
     /// `handle` as the serve loop calls it: it reads no state.
     async fn without_table(_: &(), request: Request) -> Result<Response<Body>, ApiError> {

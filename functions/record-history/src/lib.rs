@@ -11,9 +11,9 @@
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use bookshelf::App;
-use bookshelf::clock::rfc3339_from_epoch_millis;
-use bookshelf::history::HistoryEntry;
-use bookshelf::store::{StoreError, book_from_image};
+use bookshelf::domain::clock::rfc3339_from_epoch_millis;
+use bookshelf::domain::history::HistoryEntry;
+use bookshelf::store::{StoreError, book_from_item};
 use lambda_http::LambdaEvent;
 
 /// Why one stream record was not recorded.
@@ -78,7 +78,7 @@ fn image(image: &serde_dynamo::Item) -> Result<Option<bookshelf::Book>, StoreErr
     if image.is_empty() {
         return Ok(None);
     }
-    book_from_image(image.clone()).map(Some)
+    book_from_item(image.clone()).map(Some)
 }
 
 #[cfg(test)]

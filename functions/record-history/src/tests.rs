@@ -1,7 +1,7 @@
 use super::*;
 use bookshelf::Book;
-use bookshelf::history::ChangeKind;
-use bookshelf::testing::{app, seed, stream_event, stream_record};
+use bookshelf::domain::history::ChangeKind;
+use bookshelf_testing::{app, seed, stream_event, stream_record};
 use lambda_http::Context;
 use serde_json::{Value, json};
 

@@ -3,9 +3,11 @@
 //! the URL and its `version` is a precondition, like `If-Match`. PUT never
 //! creates: an unknown id is 404.
 
-use bookshelf::book::{BookChanges, parse_replace};
-use bookshelf::http::{JsonMediaType, book_id, if_match, json_object};
+use bookshelf::domain::clock::now_rfc3339;
+use bookshelf::domain::{BookChanges, parse_replace};
+use bookshelf::http::{JsonMediaType, book_id, book_response, if_match, json_object};
 use bookshelf::{ApiError, App};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 /// Answers one `PUT /books/{id}` request.
@@ -16,7 +18,16 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     let replacement = parse_replace(&body, &id).map_err(ApiError::Validation)?;
     let precondition = precondition.and_version(replacement.version);
     let changes = BookChanges::from(replacement.fields);
-    app.update_book(&id, &changes, &precondition).await
+    let book = app
+        .store
+        .update(
+            &id,
+            &changes,
+            precondition.expected_versions(),
+            &now_rfc3339(),
+        )
+        .await?;
+    Ok(book_response(StatusCode::OK, &book))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use bookshelf::testing::{ApiEvent, app, assert_problem, call, seed};
+use bookshelf_testing::{ApiEvent, app, assert_problem, call, seed};
 use serde_json::{Value, json};
 
 fn put(id: &str, body: &Value) -> ApiEvent {
@@ -14,7 +14,7 @@ async fn replaces_every_field_and_bumps_the_version() {
     let book = seed(app, "Dune", "Frank Herbert", Some("SF")).await;
     let body = json!({"title": "Dune Messiah", "author": " F. Herbert "});
     let response = call(app, handle, &put(book.id.as_str(), &body)).await;
-    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.status, 200, "{}", response.text());
     let replaced = response.json();
     assert_eq!(replaced["title"], "Dune Messiah");
     assert_eq!(replaced["author"], "F. Herbert");
@@ -34,7 +34,7 @@ async fn accepts_the_representation_a_get_returned() {
     body["genre"] = json!("SF");
     body["createdAt"] = json!("ignored");
     let response = call(app, handle, &put(book.id.as_str(), &body)).await;
-    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["genre"], "SF");
     assert_eq!(response.json()["createdAt"], book.created_at.as_str());
     // The same body again names version 1, which is no longer current.
@@ -78,7 +78,7 @@ async fn if_match_is_a_precondition() {
         &put(book.id.as_str(), &body).header("If-Match", "\"1\""),
     )
     .await;
-    assert_eq!(current.status, 200, "{}", current.text);
+    assert_eq!(current.status, 200, "{}", current.text());
     let any = call(
         app,
         handle,
@@ -143,7 +143,7 @@ async fn invalid_input_changes_nothing() {
     ];
     for (event, status) in cases {
         let response = call(app, handle, &event).await;
-        assert_eq!(response.status, status, "{}", response.text);
+        assert_eq!(response.status, status, "{}", response.text());
     }
     assert_eq!(app.store.get(&book.id).await.unwrap().unwrap(), book);
 }

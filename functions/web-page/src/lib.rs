@@ -11,8 +11,9 @@
 //! the HTML (and any asset asked for without it) is revalidated on every use,
 //! cheaply, through its `ETag`.
 
-use bookshelf::http::{IfNoneMatch, ProblemContext, if_none_match, not_modified, query_param};
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use bookshelf::ApiError;
+use bookshelf::http::{IfNoneMatch, if_none_match, not_modified, query_param};
+use lambda_http::http::{HeaderValue, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::sync::LazyLock;
 
@@ -89,14 +90,14 @@ const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 pub static INDEX_HTML: LazyLock<String> =
     LazyLock::new(|| INDEX_TEMPLATE.replace("{{version}}", &VERSION.to_string()));
 
-/// Answers one request; never fails (an unknown asset is a 404 answer).
-pub async fn handle(request: Request) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(respond(&request))
+/// Answers one request: the page for `/`, a file for `/assets/{file}`, and
+/// [`ApiError::NotFound`] (a problem+json 404) for an asset that does not exist.
+pub async fn handle(request: Request) -> Result<Response<Body>, ApiError> {
+    respond(&request)
 }
 
-/// The answer to `request`: the page for `/`, a file for `/assets/{file}`, a
-/// problem+json 404 for an asset that does not exist.
-pub fn respond(request: &Request) -> Response<Body> {
+/// The answer to `request` (see [`handle`]).
+pub fn respond(request: &Request) -> Result<Response<Body>, ApiError> {
     // Only `GET /` and `GET /assets/{file}` lead here: the `file` parameter
     // (or, without one, the path) tells them apart.
     let name = request
@@ -104,19 +105,23 @@ pub fn respond(request: &Request) -> Response<Body> {
         .and_then(|parameters| parameters.first("file"))
         .or_else(|| request.uri().path().strip_prefix("/assets/"));
     let Some(name) = name else {
-        return file(request, "text/html; charset=utf-8", &INDEX_HTML, REVALIDATE);
+        return Ok(file(
+            request,
+            "text/html; charset=utf-8",
+            &INDEX_HTML,
+            REVALIDATE,
+        ));
     };
-    match ASSETS.iter().find(|asset| asset.name == name) {
-        Some(asset) => {
-            let versioned = query_param(request, "v")
-                .ok()
-                .flatten()
-                .is_some_and(|v| v == VERSION.to_string());
-            let cache = if versioned { IMMUTABLE } else { REVALIDATE };
-            file(request, asset.content_type, asset.body, cache)
-        }
-        None => not_found(request, name),
-    }
+    let asset = ASSETS
+        .iter()
+        .find(|asset| asset.name == name)
+        .ok_or_else(|| ApiError::NotFound(format!("the web page has no asset named `{name}`")))?;
+    let versioned = query_param(request, "v")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v == VERSION.to_string());
+    let cache = if versioned { IMMUTABLE } else { REVALIDATE };
+    Ok(file(request, asset.content_type, asset.body, cache))
 }
 
 /// `body` with its headers, or a 304 when the client's copy is current.
@@ -138,28 +143,6 @@ fn file(request: &Request, content_type: &str, body: &str, cache: &'static str) 
     };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    with_security_headers(response)
-}
-
-/// 404 as `application/problem+json`, shaped like every other problem of the API.
-fn not_found(request: &Request, name: &str) -> Response<Body> {
-    let context = ProblemContext::of(request);
-    let problem = serde_json::json!({
-        "type": "urn:bookshelf:problem:not-found",
-        "title": "Not found",
-        "status": 404,
-        "detail": format!("the web page has no asset named `{name}`"),
-        "instance": context.instance,
-        "requestId": context.request_id,
-    });
-    let mut response = Response::new(Body::Text(problem.to_string()));
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     with_security_headers(response)
 }
 

@@ -1,5 +1,6 @@
 use super::*;
-use bookshelf::testing::{ApiEvent, TestResponse};
+use bookshelf::http::PROBLEM_CONTENT_SECURITY_POLICY;
+use bookshelf_testing::{ApiEvent, Response as TestResponse};
 
 fn page() -> ApiEvent {
     ApiEvent::new("GET", "/", "/")
@@ -9,11 +10,13 @@ fn asset(name: &str) -> ApiEvent {
     ApiEvent::new("GET", "/assets/{file}", &format!("/assets/{name}")).path_param("file", name)
 }
 
+/// `handle` as the serve loop calls it: it reads no state.
+async fn without_table(_: &(), request: Request) -> Result<Response<Body>, ApiError> {
+    handle(request).await
+}
+
 async fn call(event: &ApiEvent) -> TestResponse {
-    handle(event.to_request())
-        .await
-        .expect("the handler never fails")
-        .into()
+    bookshelf_testing::call(&(), without_table, event).await
 }
 
 fn assert_security_headers(response: &TestResponse) {
@@ -40,7 +43,7 @@ fn links(html: &str) -> Vec<&str> {
 #[tokio::test]
 async fn serves_the_page_with_strict_headers() {
     let response = call(&page()).await;
-    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(
         response.header("content-type"),
         Some("text/html; charset=utf-8")
@@ -51,19 +54,19 @@ async fn serves_the_page_with_strict_headers() {
     let csp = response.header("content-security-policy").unwrap();
     assert!(csp.starts_with("default-src 'self';"), "{csp}");
     assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
-    assert!(response.text.starts_with("<!doctype html>"));
+    assert!(response.text().starts_with("<!doctype html>"));
     assert!(
         response
-            .text
+            .text()
             .contains(&format!("src=\"/assets/app.js?v={VERSION}\"")),
         "the page loads its script from /assets/app.js"
     );
     assert!(
         response
-            .text
+            .text()
             .contains(&format!("href=\"/assets/app.css?v={VERSION}\""))
     );
-    assert!(!response.text.contains("{{"), "a placeholder was left");
+    assert!(!response.text().contains("{{"), "a placeholder was left");
 }
 
 #[tokio::test]
@@ -120,7 +123,7 @@ async fn every_asset_the_page_names_is_served_with_its_type() {
             "{name} is not on the page"
         );
         let response = call(&asset(name).query(&[("v", &VERSION.to_string())])).await;
-        assert_eq!(response.status, 200, "{name}: {}", response.text);
+        assert_eq!(response.status, 200, "{name}: {}", response.text());
         assert_eq!(response.header("content-type"), Some(content_type));
         assert_eq!(
             response.header("cache-control"),
@@ -129,7 +132,7 @@ async fn every_asset_the_page_names_is_served_with_its_type() {
         );
         assert_security_headers(&response);
         let body = ASSETS.iter().find(|a| a.name == name).unwrap().body;
-        assert_eq!(response.text, body);
+        assert_eq!(response.text(), body);
     }
 }
 
@@ -148,7 +151,7 @@ async fn a_current_copy_is_answered_with_304() {
     for event in [page(), asset("app.css")] {
         let response = call(&event.clone().header("If-None-Match", &tag)).await;
         assert_eq!(response.status, 304);
-        assert!(response.text.is_empty());
+        assert!(response.text().is_empty());
         assert_eq!(response.header("etag"), Some(tag.as_str()));
         assert_security_headers(&response);
         let stale = call(&event.clone().header("If-None-Match", "\"1\"")).await;
@@ -178,7 +181,13 @@ async fn an_unknown_asset_is_a_404_problem() {
             response.header("content-type"),
             Some("application/problem+json")
         );
-        assert_security_headers(&response);
+        // A problem is data: stricter than the page's policy, nothing may load.
+        assert_eq!(
+            response.header("content-security-policy"),
+            Some(PROBLEM_CONTENT_SECURITY_POLICY)
+        );
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(response.header("referrer-policy"), Some("no-referrer"));
         let body = response.json();
         assert_eq!(body["type"], "urn:bookshelf:problem:not-found");
         assert_eq!(body["status"], 404);

@@ -76,7 +76,7 @@ pub fn json_object(
     // deeply nested input is a 400, never a stack overflow.
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(ApiError::Validation(vec![crate::book::FieldError::new(
+        Ok(_) => Err(ApiError::Validation(vec![crate::domain::FieldError::new(
             "",
             "the body must be a JSON object",
         )])),

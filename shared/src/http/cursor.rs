@@ -16,6 +16,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::store::ListPosition;
+
 const FORMAT_VERSION: u8 = 1;
 const TAG_BYTES: usize = 16;
 
@@ -42,6 +44,24 @@ pub struct CursorKey {
     /// The book's id.
     #[serde(rename = "i")]
     pub id: String,
+}
+
+impl From<ListPosition> for CursorKey {
+    fn from(position: ListPosition) -> Self {
+        Self {
+            title_key: position.title_key,
+            id: position.id,
+        }
+    }
+}
+
+impl From<CursorKey> for ListPosition {
+    fn from(key: CursorKey) -> Self {
+        Self {
+            title_key: key.title_key,
+            id: key.id,
+        }
+    }
 }
 
 /// Why a cursor was refused; each becomes a 400.

@@ -3,7 +3,7 @@
 //! where an error becomes a status code and an `application/problem+json` body
 //! (RFC 9457).
 
-use crate::book::FieldError;
+use crate::domain::FieldError;
 use crate::store::StoreError;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -12,6 +12,9 @@ use serde::Serialize;
 
 /// Seconds a client should wait before retrying after a 503.
 const RETRY_AFTER_SECONDS: &str = "1";
+/// The `Content-Security-Policy` of every problem answer: it loads nothing and
+/// cannot be framed.
+pub const PROBLEM_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// Why a request failed, in terms a client can act on.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +28,10 @@ pub enum ApiError {
     /// No book with this id exists (404).
     #[error("no book has the id {0}")]
     BookNotFound(String),
+    /// Nothing is at this path (404), such as an asset the web page does not
+    /// have; the text says what was looked for.
+    #[error("{0}")]
+    NotFound(String),
     /// The path exists, but not with this method (405, with `Allow`).
     #[error("{method} is not allowed here; allowed: {}", allowed.join(", "))]
     MethodNotAllowed {
@@ -118,54 +125,87 @@ struct Problem<'a> {
     errors: Option<&'a [FieldError]>,
 }
 
+/// How one kind of [`ApiError`] appears on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemKind {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// A stable, machine-readable name: the problem `type` is
+    /// `urn:bookshelf:problem:<slug>`.
+    pub slug: &'static str,
+    /// The short, human-readable summary (the problem's `title`).
+    pub title: &'static str,
+}
+
+impl ProblemKind {
+    const fn new(status: StatusCode, slug: &'static str, title: &'static str) -> Self {
+        Self {
+            status,
+            slug,
+            title,
+        }
+    }
+}
+
 impl ApiError {
+    /// Status, slug and title of this error: the one table of the API's problems.
+    pub fn kind(&self) -> ProblemKind {
+        use StatusCode as S;
+        match self {
+            Self::MalformedJson(_) => {
+                ProblemKind::new(S::BAD_REQUEST, "malformed-json", "Malformed JSON")
+            }
+            Self::BadRequest(_) => ProblemKind::new(S::BAD_REQUEST, "bad-request", "Bad request"),
+            Self::BookNotFound(_) => {
+                ProblemKind::new(S::NOT_FOUND, "book-not-found", "Book not found")
+            }
+            Self::NotFound(_) => ProblemKind::new(S::NOT_FOUND, "not-found", "Not found"),
+            Self::MethodNotAllowed { .. } => ProblemKind::new(
+                S::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
+            Self::PreconditionFailed => ProblemKind::new(
+                S::PRECONDITION_FAILED,
+                "precondition-failed",
+                "Precondition failed",
+            ),
+            Self::PayloadTooLarge { .. } => ProblemKind::new(
+                S::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            ),
+            Self::UnsupportedMediaType { .. } => ProblemKind::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            Self::Validation(_) => ProblemKind::new(
+                S::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "Validation failed",
+            ),
+            Self::IdempotencyKeyReused => ProblemKind::new(
+                S::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+            ),
+            Self::Unavailable => ProblemKind::new(
+                S::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                "Service unavailable",
+            ),
+            Self::Internal(_) => ProblemKind::new(
+                S::INTERNAL_SERVER_ERROR,
+                "internal-error",
+                "Internal server error",
+            ),
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::BookNotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// A stable, machine-readable name for the kind of problem: the problem
-    /// `type` is `urn:bookshelf:problem:<slug>`.
-    fn slug(&self) -> &'static str {
-        match self {
-            Self::MalformedJson(_) => "malformed-json",
-            Self::BadRequest(_) => "bad-request",
-            Self::BookNotFound(_) => "book-not-found",
-            Self::MethodNotAllowed { .. } => "method-not-allowed",
-            Self::PreconditionFailed => "precondition-failed",
-            Self::PayloadTooLarge { .. } => "payload-too-large",
-            Self::UnsupportedMediaType { .. } => "unsupported-media-type",
-            Self::Validation(_) => "validation-failed",
-            Self::IdempotencyKeyReused => "idempotency-key-reused",
-            Self::Unavailable => "service-unavailable",
-            Self::Internal(_) => "internal-error",
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        match self {
-            Self::MalformedJson(_) => "Malformed JSON",
-            Self::BadRequest(_) => "Bad request",
-            Self::BookNotFound(_) => "Book not found",
-            Self::MethodNotAllowed { .. } => "Method not allowed",
-            Self::PreconditionFailed => "Precondition failed",
-            Self::PayloadTooLarge { .. } => "Payload too large",
-            Self::UnsupportedMediaType { .. } => "Unsupported media type",
-            Self::Validation(_) => "Validation failed",
-            Self::IdempotencyKeyReused => "Idempotency key reused",
-            Self::Unavailable => "Service unavailable",
-            Self::Internal(_) => "Internal server error",
-        }
+        self.kind().status
     }
 
     /// The problem+json answer. Server-side failures are logged here, once, with
@@ -180,10 +220,11 @@ impl ApiError {
             }
             _ => {}
         }
-        let status = self.status();
+        let kind = self.kind();
+        let status = kind.status;
         let problem = Problem {
-            kind: format!("urn:bookshelf:problem:{}", self.slug()),
-            title: self.title(),
+            kind: format!("urn:bookshelf:problem:{}", kind.slug),
+            title: kind.title,
             status: status.as_u16(),
             detail: self.to_string(),
             instance: &context.instance,
@@ -200,6 +241,19 @@ impl ApiError {
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
+        );
+        // A problem is data, never a page: nothing in it may run, frame or be sniffed.
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PROBLEM_CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
         );
         if let Self::MethodNotAllowed { allowed, .. } = &self
             && let Ok(allow) = HeaderValue::from_str(&allowed.join(", "))
@@ -288,6 +342,7 @@ mod tests {
             ApiError::MalformedJson("eof".into()),
             ApiError::BadRequest("bad limit".into()),
             ApiError::BookNotFound("x".into()),
+            ApiError::NotFound("no asset named `x`".into()),
             ApiError::PreconditionFailed,
             ApiError::PayloadTooLarge { limit: 10 },
             ApiError::UnsupportedMediaType {

@@ -7,11 +7,12 @@ mod error;
 mod etag;
 mod request;
 mod response;
+pub mod tutorial;
 
 pub use allow::{ROUTES, allowed_methods};
 pub use body::{JsonMediaType, MAX_BODY_BYTES, json_object};
 pub use cursor::{Cursor, CursorError, CursorKey, decode_cursor, encode_cursor};
-pub use error::{ApiError, ProblemContext};
+pub use error::{ApiError, PROBLEM_CONTENT_SECURITY_POLICY, ProblemContext, ProblemKind};
 pub use etag::{EntityTag, IfMatch, IfNoneMatch, parse_if_match, parse_if_none_match};
 pub use request::{
     DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, book_id, idempotency_key, if_match, if_none_match,

@@ -3,7 +3,7 @@
 
 use super::ApiError;
 use super::etag::{IfMatch, IfNoneMatch, parse_if_match, parse_if_none_match};
-use crate::book::BookId;
+use crate::domain::BookId;
 use lambda_http::http::HeaderMap;
 use lambda_http::{Request, RequestExt};
 

@@ -1,7 +1,7 @@
 //! Building successful responses.
 
 use super::etag::EntityTag;
-use crate::book::Book;
+use crate::domain::Book;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;

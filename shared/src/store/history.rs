@@ -4,8 +4,8 @@
 
 use super::item::{PK, SK, book_pk};
 use super::{BookStore, StoreError, classify};
-use crate::book::BookId;
-use crate::history::{ChangeKind, HistoryEntry};
+use crate::domain::BookId;
+use crate::domain::history::{ChangeKind, HistoryEntry};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
@@ -138,7 +138,7 @@ impl BookStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::HistoryEntry;
+    use crate::domain::history::HistoryEntry;
 
     fn entry(version: u64, event: ChangeKind) -> HistoryEntry {
         HistoryEntry {

@@ -2,7 +2,7 @@
 //! template.yaml): its keys, its index attributes, and the conversions.
 
 use super::StoreError;
-use crate::book::{Book, BookId};
+use crate::domain::{Book, BookId};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -11,6 +11,18 @@ use std::collections::HashMap;
 pub const PK: &str = "pk";
 /// Sort key attribute.
 pub const SK: &str = "sk";
+/// A book's `version` attribute: grows by one with every write.
+pub const VERSION: &str = "version";
+/// A book's `title` attribute.
+pub const TITLE: &str = "title";
+/// The index sort key derived from the title ([`title_key`]).
+pub const TITLE_KEY: &str = "titleKey";
+/// A book's `author` attribute (also the `byAuthor` index's partition key).
+pub const AUTHOR: &str = "author";
+/// A book's `genre` attribute: absent, never null, so `byGenre` stays sparse.
+pub const GENRE: &str = "genre";
+/// A book's `updatedAt` attribute.
+pub const UPDATED_AT: &str = "updatedAt";
 /// The sort key of every book item.
 pub const BOOK_SK: &str = "BOOK";
 /// The `kind` of a book item (stream filters select on it).
@@ -108,20 +120,14 @@ pub fn to_item(book: &Book) -> Result<HashMap<String, AttributeValue>, StoreErro
         .map_err(|error| StoreError::Internal(format!("cannot serialise a book: {error}")))
 }
 
-/// The book a DynamoDB item holds; an item that is not a book is an internal
-/// error (the table holds something this code did not write).
-pub fn from_item(item: HashMap<String, AttributeValue>) -> Result<Book, StoreError> {
+/// The book a DynamoDB item holds: an item as the SDK returns it, or a stream
+/// image (a Lambda DynamoDB event's `NewImage` or `OldImage`). Anything that
+/// is not a well-formed book item is an internal error (the table holds
+/// something this code did not write).
+pub fn book_from_item(item: impl Into<serde_dynamo::Item>) -> Result<Book, StoreError> {
     serde_dynamo::from_item::<_, BookItem>(item)
         .map(Book::from)
         .map_err(|error| StoreError::Internal(format!("not a book item: {error}")))
-}
-
-/// The book in a DynamoDB stream image (a Lambda DynamoDB event's `NewImage`
-/// or `OldImage`); an error when the image is not a well-formed book item.
-pub fn book_from_image(image: serde_dynamo::Item) -> Result<Book, StoreError> {
-    serde_dynamo::from_item::<_, BookItem>(image)
-        .map(Book::from)
-        .map_err(|error| StoreError::Internal(format!("not a book image: {error}")))
 }
 
 #[cfg(test)]
@@ -147,7 +153,7 @@ mod tests {
             assert_eq!(item["pk"], AttributeValue::S(format!("BOOK#{}", book.id)));
             assert_eq!(item["version"], AttributeValue::N("2".into()));
             assert_eq!(item.contains_key("genre"), book.genre.is_some());
-            assert_eq!(from_item(item).unwrap(), book);
+            assert_eq!(book_from_item(item).unwrap(), book);
         }
     }
 

@@ -1,16 +1,26 @@
 //! Listing books: always a Query on one of the sparse indexes, never a Scan, so
 //! a page costs what the page holds, not what the table holds.
 
-use super::item::{BOOK_PK_PREFIX, BOOK_SK, PK, SHELF, SK, book_pk, from_item};
+use super::item::{BOOK_PK_PREFIX, BOOK_SK, PK, SHELF, SK, TITLE_KEY, book_from_item, book_pk};
 use super::{BookStore, StoreError, classify};
-use crate::book::Book;
-use crate::http::CursorKey;
+use crate::domain::Book;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
 /// Queries one page may send at most when a filter on the `byAuthor` index
 /// skips many books; past this a shorter page comes back with a cursor.
 const MAX_QUERIES_PER_PAGE: usize = 8;
+
+/// Where a page ended, in the order of the index: the last book's title sort
+/// key and id. The HTTP layer signs it into a cursor; the store only resumes
+/// from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPosition {
+    /// The book's title sort key ([`super::title_key`]).
+    pub title_key: String,
+    /// The book's id.
+    pub id: String,
+}
 
 /// One page request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +32,7 @@ pub struct ListQuery {
     /// Page size, 1 to 100.
     pub limit: usize,
     /// Start after this book (from a cursor).
-    pub after: Option<CursorKey>,
+    pub after: Option<ListPosition>,
 }
 
 /// One page of books, sorted by title (case-insensitively), then id.
@@ -31,7 +41,7 @@ pub struct Page {
     /// The books of this page.
     pub books: Vec<Book>,
     /// Where the next page starts, if there may be one.
-    pub next: Option<CursorKey>,
+    pub next: Option<ListPosition>,
 }
 
 /// Which index answers a query, and how.
@@ -68,12 +78,12 @@ impl<'a> IndexPlan<'a> {
 
     /// The `ExclusiveStartKey` for resuming after `key`: the table key plus
     /// this index's key.
-    fn start_key(&self, key: &CursorKey) -> HashMap<String, AttributeValue> {
+    fn start_key(&self, key: &ListPosition) -> HashMap<String, AttributeValue> {
         HashMap::from([
             (PK.to_owned(), AttributeValue::S(book_pk(&key.id))),
             (SK.to_owned(), AttributeValue::S(BOOK_SK.to_owned())),
             (
-                "titleKey".to_owned(),
+                TITLE_KEY.to_owned(),
                 AttributeValue::S(key.title_key.clone()),
             ),
             (
@@ -116,7 +126,7 @@ impl BookStore {
             }
             let output = request.send().await.map_err(classify)?;
             for item in output.items.unwrap_or_default() {
-                books.push(from_item(item)?);
+                books.push(book_from_item(item)?);
             }
             start = output.last_evaluated_key;
             if books.len() >= wanted || start.is_none() {
@@ -128,7 +138,7 @@ impl BookStore {
         let next = if !more {
             None
         } else if let Some(last) = books.last() {
-            Some(cursor_key(last))
+            Some(position_of(last))
         } else {
             // Every book the capped queries read was filtered out: resume
             // where DynamoDB stopped.
@@ -138,16 +148,16 @@ impl BookStore {
     }
 }
 
-fn cursor_key(book: &Book) -> CursorKey {
-    CursorKey {
+fn position_of(book: &Book) -> ListPosition {
+    ListPosition {
         title_key: super::item::title_key(&book.title, &book.id),
         id: book.id.to_string(),
     }
 }
 
-fn key_from_start(start: &HashMap<String, AttributeValue>) -> Option<CursorKey> {
-    let title_key = start.get("titleKey")?.as_s().ok()?.clone();
+fn key_from_start(start: &HashMap<String, AttributeValue>) -> Option<ListPosition> {
+    let title_key = start.get(TITLE_KEY)?.as_s().ok()?.clone();
     let pk = start.get(PK)?.as_s().ok()?;
     let id = pk.strip_prefix(BOOK_PK_PREFIX)?.to_owned();
-    Some(CursorKey { title_key, id })
+    Some(ListPosition { title_key, id })
 }

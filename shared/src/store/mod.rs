@@ -6,16 +6,18 @@
 //! is incremented by DynamoDB itself (`SET version = version + 1`).
 
 mod error;
+mod expression;
 mod history;
 mod item;
 mod list;
 mod writes;
 
 pub use error::{StoreError, classify};
+pub use expression::Expression;
 pub use history::HistoryPage;
 pub use item::title_key;
-pub use item::{book_from_image, to_item as book_item};
-pub use list::{ListQuery, Page};
+pub use item::{book_from_item, to_item as book_item};
+pub use list::{ListPosition, ListQuery, Page};
 pub use writes::CreateOutcome;
 
 use std::sync::OnceLock;

@@ -1,9 +1,13 @@
 //! Reading one book, and the three writes: create (optionally idempotent),
 //! update, delete — each a single conditional request.
 
-use super::item::{self, PK, book_key, from_item, title_key, to_item};
+use super::expression::Expression;
+use super::item::{
+    self, AUTHOR, GENRE, PK, TITLE, TITLE_KEY, UPDATED_AT, VERSION, book_from_item, book_key,
+    title_key, to_item,
+};
 use super::{BookStore, StoreError, classify};
-use crate::book::{Book, BookChanges, BookId};
+use crate::domain::{Book, BookChanges, BookId};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -76,7 +80,7 @@ impl BookStore {
             .send()
             .await
             .map_err(classify)?;
-        output.item.map(from_item).transpose()
+        output.item.map(book_from_item).transpose()
     }
 
     /// Stores a new book. With an `idempotency_key`, a retry of the same create
@@ -132,7 +136,7 @@ impl BookStore {
     /// One transaction writes the idempotency record (unless a live one exists)
     /// and the book together: either both are stored or neither is.
     async fn create_idempotent(&self, book: &Book, key: &str) -> Result<CreateOutcome, StoreError> {
-        let now = crate::clock::now_epoch_seconds();
+        let now = crate::domain::clock::now_epoch_seconds();
         let record = IdempotencyItem {
             pk: IdempotencyItem::pk(key),
             sk: IdempotencyItem::SK.to_owned(),
@@ -210,7 +214,7 @@ impl BookStore {
         };
         let record: IdempotencyItem = serde_dynamo::from_item(item)
             .map_err(|error| StoreError::Internal(format!("not an idempotency record: {error}")))?;
-        let live = record.expires_at >= crate::clock::now_epoch_seconds();
+        let live = record.expires_at >= crate::domain::clock::now_epoch_seconds();
         Ok(live.then_some(record.book))
     }
 
@@ -225,92 +229,55 @@ impl BookStore {
         expected: Option<&[u64]>,
         now: &str,
     ) -> Result<Book, StoreError> {
-        let mut names = HashMap::from([
-            ("#version".to_owned(), "version".to_owned()),
-            ("#updatedAt".to_owned(), "updatedAt".to_owned()),
-        ]);
-        let mut values = HashMap::from([
-            (":one".to_owned(), AttributeValue::N("1".to_owned())),
-            (":now".to_owned(), AttributeValue::S(now.to_owned())),
-        ]);
         // A fresh id per call, stored with the write: if the SDK retries after
         // a late answer, the retry finds its own earlier attempt applied (see
         // below) instead of failing its condition or applying twice.
-        let write_id = uuid::Uuid::now_v7().to_string();
-        names.insert("#writeId".to_owned(), WRITE_ID.to_owned());
-        values.insert(":writeId".to_owned(), AttributeValue::S(write_id.clone()));
-        let mut sets = vec![
-            "#version = #version + :one",
-            "#updatedAt = :now",
-            "#writeId = :writeId",
-        ];
-        let mut removes = Vec::new();
+        let write_id = AttributeValue::S(uuid::Uuid::now_v7().to_string());
+        let mut expression = Expression::new();
+        expression
+            .increment(VERSION, 1)
+            .set(UPDATED_AT, AttributeValue::S(now.to_owned()))
+            .set(WRITE_ID, write_id.clone());
         if let Some(title) = &changes.title {
-            names.insert("#title".to_owned(), "title".to_owned());
-            names.insert("#titleKey".to_owned(), "titleKey".to_owned());
-            values.insert(
-                ":title".to_owned(),
-                AttributeValue::S(title.as_str().to_owned()),
-            );
-            values.insert(
-                ":titleKey".to_owned(),
-                AttributeValue::S(title_key(title.as_str(), id)),
-            );
-            sets.extend(["#title = :title", "#titleKey = :titleKey"]);
+            expression
+                .set(TITLE, AttributeValue::S(title.as_str().to_owned()))
+                .set(TITLE_KEY, AttributeValue::S(title_key(title.as_str(), id)));
         }
         if let Some(author) = &changes.author {
-            names.insert("#author".to_owned(), "author".to_owned());
-            values.insert(
-                ":author".to_owned(),
-                AttributeValue::S(author.as_str().to_owned()),
-            );
-            sets.push("#author = :author");
+            expression.set(AUTHOR, AttributeValue::S(author.as_str().to_owned()));
         }
         match &changes.genre {
             None => {}
-            Some(genre) => {
-                names.insert("#genre".to_owned(), "genre".to_owned());
-                match genre {
-                    Some(genre) => {
-                        values.insert(
-                            ":genre".to_owned(),
-                            AttributeValue::S(genre.as_str().to_owned()),
-                        );
-                        sets.push("#genre = :genre");
-                    }
-                    None => removes.push("#genre"),
-                }
+            Some(Some(genre)) => {
+                expression.set(GENRE, AttributeValue::S(genre.as_str().to_owned()));
+            }
+            Some(None) => {
+                expression.remove(GENRE);
             }
         }
-        let mut update = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
         let expected = self.narrow(id, expected).await?;
-        let condition = format!(
-            "{} AND (attribute_not_exists(#writeId) OR #writeId <> :writeId)",
-            version_condition(expected.as_deref(), &mut names, &mut values)
-        );
+        require_version(&mut expression, expected.as_deref());
+        expression.require_absent_or_not(WRITE_ID, write_id.clone());
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(book_key(id)))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
+            .set_update_expression(expression.update_expression())
+            .set_condition_expression(expression.condition_expression())
+            .set_expression_attribute_names(expression.names())
+            .set_expression_attribute_values(expression.values())
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
-            Ok(output) => from_item(output.attributes.unwrap_or_default()),
+            Ok(output) => book_from_item(output.attributes.unwrap_or_default()),
             Err(error) => match error.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
                     match failed.item() {
-                        Some(item) if item.get(WRITE_ID) == Some(&AttributeValue::S(write_id)) => {
-                            from_item(item.clone())
+                        Some(item) if item.get(WRITE_ID) == Some(&write_id) => {
+                            book_from_item(item.clone())
                         }
                         item => Err(condition_failure(id, item.is_some())),
                     }
@@ -325,9 +292,8 @@ impl BookStore {
     #[tracing::instrument(skip(self), fields(book_id = %id))]
     pub async fn delete(&self, id: &BookId, expected: Option<&[u64]>) -> Result<(), StoreError> {
         let expected = self.narrow(id, expected).await?;
-        let mut names = HashMap::new();
-        let mut values = HashMap::new();
-        let condition = version_condition(expected.as_deref(), &mut names, &mut values);
+        let mut expression = Expression::new();
+        require_version(&mut expression, expected.as_deref());
         // Not retried: a retry after a late answer would find the book gone and answer
         // 404 for a delete that succeeded. A timeout is a 503 instead, which tells the
         // client the outcome is unknown.
@@ -336,9 +302,9 @@ impl BookStore {
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(book_key(id)))
-            .condition_expression(condition)
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .set_condition_expression(expression.condition_expression())
+            .set_expression_attribute_names(expression.names())
+            .set_expression_attribute_values(expression.values())
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -378,27 +344,17 @@ impl BookStore {
     }
 }
 
-/// `attribute_exists(pk)`, and when versions are expected, `version IN (…)`.
-fn version_condition(
-    expected: Option<&[u64]>,
-    names: &mut HashMap<String, String>,
-    values: &mut HashMap<String, AttributeValue>,
-) -> String {
-    let mut condition = "attribute_exists(pk)".to_owned();
+/// The book exists, and when versions are expected, its version is one of them.
+fn require_version(expression: &mut Expression, expected: Option<&[u64]>) {
+    expression.require_exists(PK);
     if let Some(versions) = expected {
-        names.insert("#version".to_owned(), "version".to_owned());
-        let placeholders: Vec<String> = versions
-            .iter()
-            .enumerate()
-            .map(|(index, version)| {
-                let placeholder = format!(":v{index}");
-                values.insert(placeholder.clone(), AttributeValue::N(version.to_string()));
-                placeholder
-            })
-            .collect();
-        condition.push_str(&format!(" AND #version IN ({})", placeholders.join(", ")));
+        expression.require_one_of(
+            VERSION,
+            versions
+                .iter()
+                .map(|version| AttributeValue::N(version.to_string())),
+        );
     }
-    condition
 }
 
 /// A failed condition means "gone" when DynamoDB returned no old item, and

@@ -1,0 +1,85 @@
+//! The loops that serve events: one per kind of function, all through the same
+//! malformed-event check and the same error answer.
+
+use super::App;
+use super::event_check;
+use crate::http::{ApiError, ProblemContext};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, LambdaEvent, Request, Response, Service, service_fn};
+use std::future::Future;
+
+/// Runs `handler` against `request` and turns an error into its problem+json
+/// answer: the one place a handler's result becomes a response. `state` is what
+/// the handler reads besides the request: the [`App`], or `()` for a function
+/// that needs no table.
+pub async fn respond<S, F, Fut>(state: &'static S, request: Request, handler: F) -> Response<Body>
+where
+    S: ?Sized,
+    F: Fn(&'static S, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let context = ProblemContext::of(&request);
+    match handler(state, request).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(&context),
+    }
+}
+
+/// Like [`run`], for a function invoked by events other than HTTP (such as a
+/// DynamoDB stream): `handler` takes the [`App`] and the deserialised event.
+pub async fn run_events<E, R, F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    E: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    F: Fn(&'static App, LambdaEvent<E>) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<R, lambda_http::Error>> + Send + 'static,
+{
+    lambda_http::tracing::init_default_subscriber();
+    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<E>| handler(app, event)))
+        .await
+}
+
+/// A function's whole life: set up logging (JSON when Lambda asks for it),
+/// build the [`App`] once, then serve events with `handler` until Lambda stops
+/// the process. An event that cannot become an HTTP request is refused as an
+/// invocation error ([`event_check`]) instead of reaching `lambda_http`'s
+/// conversion, which would panic.
+pub async fn run<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send + 'static,
+{
+    lambda_http::tracing::init_default_subscriber();
+    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    serve(app, handler).await
+}
+
+/// Like [`run`], for a function that reads no table (such as the 405 answer):
+/// no configuration and no DynamoDB client to build, so its cold start and
+/// binary stay small. Its answers follow the same conventions as every other.
+pub async fn run_without_table<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send + 'static,
+{
+    lambda_http::tracing::init_default_subscriber();
+    serve(&(), move |_: &'static (), request| handler(request)).await
+}
+
+/// Serves HTTP events with `handler` and `state` until Lambda stops the process.
+async fn serve<S, F, Fut>(state: &'static S, handler: F) -> Result<(), lambda_http::Error>
+where
+    S: Sync + ?Sized,
+    F: Fn(&'static S, Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send + 'static,
+{
+    let adapter = lambda_http::Adapter::from(service_fn(move |request: Request| async move {
+        Ok::<_, lambda_http::Error>(respond(state, request, handler).await)
+    }));
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<LambdaRequest>| {
+        let response = event_check::check(&event.payload).map(|()| adapter.clone().call(event));
+        async move { response?.await }
+    }))
+    .await
+}

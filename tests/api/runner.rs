@@ -1,0 +1,206 @@
+//! The local runner end to end, over HTTP: every route of template.yaml is served, unknown
+//! routes get API Gateway's 404, and a probe function shows the gateway's mapping and its
+//! answers to crashes, timeouts and oversized requests.
+
+use std::path::PathBuf;
+
+use bookshelf_local::template::Template;
+use bookshelf_local::workspace;
+use bookshelf_testing::{LocalApi, LocalApiOptions, build_dir};
+use bytes::Bytes;
+use serde_json::json;
+
+const NOT_FOUND: &str = r#"{"message":"Not Found"}"#;
+
+/// A template serving `examples/probe.rs` of bookshelf-local on every path.
+fn probe_template() -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("probe-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let code_uri = workspace::root().join("local");
+    let template = format!(
+        r#"
+Globals:
+  Function:
+    Timeout: 2
+    Environment:
+      Variables:
+        TABLE_NAME: !Ref Things
+        SECRET: !Sub "{{{{resolve:secretsmanager:${{Secret}}:SecretString}}}}"
+Resources:
+  ProbeFunction:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties:
+        Binary: probe
+    Properties:
+      CodeUri: {code_uri}
+      Events:
+        Everything:
+          Type: HttpApi
+          Properties: {{ Path: "/{{proxy+}}", Method: ANY }}
+        Impatient:
+          Type: HttpApi
+          Properties: {{ Path: /impatient/sleep, Method: GET, TimeoutInMillis: 500 }}
+  Things:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{{ AttributeName: id, AttributeType: S }}]
+      KeySchema: [{{ AttributeName: id, KeyType: HASH }}]
+"#,
+        code_uri = code_uri.display()
+    );
+    let path = dir.join("template.yaml");
+    std::fs::write(&path, template).expect("template written");
+    path
+}
+
+async fn probe_api() -> LocalApi {
+    LocalApi::start_with(LocalApiOptions {
+        template: probe_template(),
+        bin_dir: build_dir().join("examples"),
+        ..LocalApiOptions::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn every_route_of_the_template_is_served_and_others_are_not_found() {
+    let api = LocalApi::start().await;
+    let template = Template::load(&workspace::root().join("template.yaml")).expect("template");
+    for function in &template.functions {
+        for event in &function.http_events {
+            let Some(path) = &event.path else { continue };
+            let concrete = path
+                .replace("{proxy+}", "a/b")
+                .replace('{', "x")
+                .replace('}', "");
+            let method = match event.method.as_deref() {
+                Some("ANY") | None => "GET",
+                Some(method) => method,
+            };
+            let response = api.request(method, &concrete, &[], Bytes::new()).await;
+            assert_ne!(response.text(), NOT_FOUND, "{method} {path} is not served");
+        }
+    }
+    for (method, path) in [("GET", "/nope"), ("GET", "/books/1/2/3")] {
+        let response = api.request(method, path, &[], Bytes::new()).await;
+        assert_eq!(response.status, 404, "{method} {path}");
+        assert_eq!(response.text(), NOT_FOUND);
+        assert!(response.header("apigw-requestid").is_some());
+    }
+    // A known path with a method it does not serve falls through to its ANY
+    // route (a method-specific route wins over ANY): 405 with Allow.
+    let response = api.request("DELETE", "/books", &[], Bytes::new()).await;
+    assert_eq!(response.status, 405, "{}", response.text());
+    assert_eq!(response.header("allow"), Some("GET, POST"));
+}
+
+#[tokio::test]
+async fn the_probe_sees_a_payload_2_event_and_its_response_is_mapped_back() {
+    let api = probe_api().await;
+    let response = api
+        .request(
+            "POST",
+            "/things/a%20b?x=1&x=2&y=",
+            &[
+                ("cookie", "c1=1; c2=2"),
+                ("x-multi", "a"),
+                ("content-type", "application/json"),
+            ],
+            Bytes::from_static(br#"{"hello":"world"}"#),
+        )
+        .await;
+    assert_eq!(response.status, 200);
+    let cookies: Vec<_> = response.headers.get_all("set-cookie").iter().collect();
+    assert_eq!(cookies.len(), 2);
+    assert_eq!(response.header("x-function"), Some("ProbeFunction"));
+    let event = &response.json()["event"];
+    assert_eq!(event["version"], "2.0");
+    assert_eq!(event["routeKey"], "ANY /{proxy+}");
+    assert_eq!(event["rawPath"], "/things/a%20b");
+    assert_eq!(event["rawQueryString"], "x=1&x=2&y=");
+    assert_eq!(event["queryStringParameters"], json!({"x": "1,2", "y": ""}));
+    assert_eq!(event["pathParameters"], json!({"proxy": "things/a b"}));
+    assert_eq!(event["cookies"], json!(["c1=1", "c2=2"]));
+    assert_eq!(event["headers"]["x-multi"], "a");
+    assert_eq!(event["body"], r#"{"hello":"world"}"#);
+    assert_eq!(event["isBase64Encoded"], false);
+    assert_eq!(event["requestContext"]["stage"], "$default");
+    assert_eq!(event["requestContext"]["http"]["method"], "POST");
+    assert_eq!(
+        event["requestContext"]["requestId"].as_str(),
+        response.header("apigw-requestid")
+    );
+
+    let bare = api.get("/bare").await;
+    assert_eq!(
+        (bare.status, bare.header("content-type")),
+        (200, Some("application/json"))
+    );
+    assert_eq!(bare.json(), json!({"hello": "world"}));
+    let binary = api.get("/binary").await;
+    assert_eq!(binary.status, 201);
+    assert_eq!(binary.body, Bytes::from_static(&[0, 1, 2]));
+}
+
+#[tokio::test]
+async fn the_template_environment_is_resolved_locally() {
+    let api = probe_api().await;
+    let env = api.get("/env").await.json();
+    assert_eq!(env["TABLE_NAME"], format!("Things{}", api.table_suffix));
+    assert_eq!(
+        env["SECRET"], "local-Secret",
+        "unresolvable values get a stable placeholder"
+    );
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "ProbeFunction");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128");
+    assert_eq!(env["AWS_REGION"], "us-east-1");
+    assert_eq!(
+        env["AWS_ENDPOINT_URL_DYNAMODB"],
+        bookshelf_testing::endpoint()
+    );
+    assert!(
+        env["AWS_LAMBDA_RUNTIME_API"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127.0.0.1:"))
+    );
+    assert!(env["AWS_ACCESS_KEY_ID"].is_string() && env["AWS_SESSION_TOKEN"].is_string());
+}
+
+#[tokio::test]
+async fn crashes_timeouts_and_errors_become_api_gateway_errors() {
+    let api = probe_api().await;
+    let internal = json!({"message": "Internal Server Error"});
+    for path in ["/crash", "/error", "/sleep?ms=5000"] {
+        let response = api.get(path).await;
+        assert_eq!(response.status, 500, "{path}");
+        assert_eq!(response.json(), internal, "{path}");
+    }
+    let unavailable = api.get("/impatient/sleep?ms=1500").await;
+    assert_eq!(unavailable.status, 503);
+    assert_eq!(
+        unavailable.json(),
+        json!({"message": "Service Unavailable"})
+    );
+    let healthy = api.get("/bare").await;
+    assert_eq!(
+        healthy.status, 200,
+        "the function still serves after all that"
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_10_mb_are_refused_with_413() {
+    let api = probe_api().await;
+    let body = Bytes::from(vec![b'a'; 10 * 1024 * 1024 + 1]);
+    let response = api
+        .request("POST", "/upload", &[("content-type", "text/plain")], body)
+        .await;
+    assert_eq!(response.status, 413);
+    assert_eq!(
+        response.json(),
+        json!({"message": "Request Entity Too Large"})
+    );
+}
