@@ -18,6 +18,10 @@ SAM := $(VENV_BIN)/sam
 # (samconfig.toml's default is us-east-1).
 REGION ?=
 SAM_REGION_FLAG := $(if $(REGION),--region $(REGION))
+# Optional samconfig.toml environment, e.g. `make deploy CONFIG_ENV=prod` (dev, prod;
+# none = the default stack "bookshelf").
+CONFIG_ENV ?=
+SAM_ENV_FLAG := $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
 
 # Colour for people, plain text in CI logs; a CARGO_TERM_COLOR from the
 # environment wins. CI builds from scratch once, so incremental state is waste.
@@ -93,10 +97,10 @@ browser-test: setup ## Only the browser tests of the web page (Playwright + chro
 	$(browser-tests)
 
 sam-build: setup-release ## sam build: arm64 release bootstraps of every function in .aws-sam/build/ (slow: LTO)
-	$(SAM) build $(SAM_REGION_FLAG)
+	$(SAM) build $(SAM_ENV_FLAG) $(SAM_REGION_FLAG)
 
-deploy: sam-build ## sam build && sam deploy (stack "bookshelf"; asks before executing the change set)
-	$(SAM) deploy $(SAM_REGION_FLAG)
+deploy: sam-build ## sam build && sam deploy (stack "bookshelf", or CONFIG_ENV=dev|prod; asks before executing a prod or default change set)
+	$(SAM) deploy $(SAM_ENV_FLAG) $(SAM_REGION_FLAG)
 
 events: setup ## Regenerate events/*.json from `sam local generate-event`
 	$(VENV_BIN)/python scripts/gen-events.py

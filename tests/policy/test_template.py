@@ -446,3 +446,33 @@ def test_failed_history_records_go_whole_to_a_locked_down_bucket(resources):
               if "s3:PutObject" in as_list(s["Action"])]
     assert writes and all(references(s["Resource"]) == {bucket_id} for s in writes)
 
+
+
+# ------------------------------------------------------------ environments
+
+
+def samconfig_overrides() -> dict[str, dict[str, str]]:
+    import tomllib
+
+    from conftest import ROOT
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    overrides = {}
+    for env in ("dev", "prod"):
+        text = config[env]["deploy"]["parameters"]["parameter_overrides"]
+        overrides[env] = dict(item.split("=", 1) for item in text.split())
+    return overrides
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_each_samconfig_environment_transforms_and_keeps_writes_tighter(env, sam):
+    overrides = samconfig_overrides()[env]
+    assert overrides["Environment"] == env
+    unknown = overrides.keys() - sam["Parameters"].keys()
+    assert not unknown, f"samconfig {env} sets unknown parameters {sorted(unknown)}"
+    for name, value in overrides.items():
+        allowed = sam["Parameters"][name].get("AllowedValues")
+        assert allowed is None or value in map(str, allowed), (name, value)
+    assert int(overrides["WriteThrottlingBurstLimit"]) < int(overrides["ApiThrottlingBurstLimit"])
+    assert int(overrides["WriteThrottlingRateLimit"]) < int(overrides["ApiThrottlingRateLimit"])
+    assert transform(**overrides)["Resources"]
