@@ -18,6 +18,10 @@ SAM := $(VENV_BIN)/sam
 # (samconfig.toml's default is us-east-1).
 REGION ?=
 SAM_REGION_FLAG := $(if $(REGION),--region $(REGION))
+# Optional samconfig.toml environment, e.g. `make deploy CONFIG_ENV=prod` (dev, prod;
+# none = the default stack "bookshelf").
+CONFIG_ENV ?=
+SAM_ENV_FLAG := $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
 
 # Colour for people, plain text in CI logs; a CARGO_TERM_COLOR from the
 # environment wins. CI builds from scratch once, so incremental state is waste.
@@ -32,9 +36,9 @@ export SAM_CLI_TELEMETRY ?= 0
 
 # Targets that run the venv's tools: `sam` calls `cargo lambda`, which links
 # with zig through `python3 -m ziglang`, so the venv's bin must come first.
-validate sam-build deploy events: export PATH := $(VENV_BIN):$(PATH)
+validate policy-test sam-build deploy events: export PATH := $(VENV_BIN):$(PATH)
 
-.PHONY: help setup setup-release dev fmt lint validate test contract-test browser-test sam-build deploy events bench clean clean-tools
+.PHONY: help setup setup-release dev fmt lint validate policy-test test contract-test browser-test sam-build deploy events bench clean clean-tools
 
 help: ## List the targets
 	@echo 'Usage: make <target>'
@@ -59,9 +63,17 @@ lint: ## cargo fmt --check, and clippy on every target with warnings denied
 validate: setup ## sam validate --lint: template.yaml through cfn-lint (offline)
 	$(SAM) validate --lint
 
+# The template as policy: sam validate --lint (cfn-lint), tests/policy (the
+# template transformed offline by aws-sam-translator, asserted on), and
+# checkov with the skips .checkov.yaml lists and explains. No AWS account.
+policy-test: setup ## sam validate --lint, the policy tests of template.yaml (tests/policy), and checkov
+	$(SAM) validate --lint
+	$(VENV_BIN)/python -m pytest -p no:cacheprovider -q tests/policy
+	BC_SKIP_MAPPING=TRUE $(CURDIR)/.tools/checkov/bin/checkov --config-file .checkov.yaml
+
 # The end-to-end tests run the function binaries, and `cargo nextest` builds
 # test targets only: the binaries are built first.
-test: setup lint validate ## Everything CI checks: lint, validate, then all tests (Rust, then the web page in chromium) against DynamoDB Local
+test: setup lint validate policy-test ## Everything CI checks: lint, validate, policy-test, then all tests (Rust, then the web page in chromium) against DynamoDB Local
 	cargo build --workspace --bins
 	cargo run -q -p bookshelf-local -- with-dynamodb -- cargo nextest run --workspace
 	$(browser-tests)
@@ -85,10 +97,10 @@ browser-test: setup ## Only the browser tests of the web page (Playwright + chro
 	$(browser-tests)
 
 sam-build: setup-release ## sam build: arm64 release bootstraps of every function in .aws-sam/build/ (slow: LTO)
-	$(SAM) build $(SAM_REGION_FLAG)
+	$(SAM) build $(SAM_ENV_FLAG) $(SAM_REGION_FLAG)
 
-deploy: sam-build ## sam build && sam deploy (stack "bookshelf"; asks before executing the change set)
-	$(SAM) deploy $(SAM_REGION_FLAG)
+deploy: sam-build ## sam build && sam deploy (stack "bookshelf", or CONFIG_ENV=dev|prod; asks before executing a prod or default change set)
+	$(SAM) deploy $(SAM_ENV_FLAG) $(SAM_REGION_FLAG)
 
 events: setup ## Regenerate events/*.json from `sam local generate-event`
 	$(VENV_BIN)/python scripts/gen-events.py

