@@ -89,6 +89,20 @@ pub struct StreamEvent {
     pub maximum_batching_window: Duration,
     /// `Enabled` (default true).
     pub enabled: bool,
+    /// `MaximumRecordAgeInSeconds`; `None` keeps retrying until the record expires (`-1`).
+    pub maximum_record_age: Option<Duration>,
+    /// `DestinationConfig.OnFailure.Destination`, when it is an S3 bucket: where the
+    /// invocation records of the batches given up on are written.
+    pub on_failure: Option<FailureBucket>,
+}
+
+/// An S3 on-failure destination of a stream event: `!GetAtt <Bucket>.Arn` of an
+/// `AWS::S3::Bucket` in the template, or a plain `arn:aws:s3:::<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureBucket {
+    /// The bucket's logical id (`!GetAtt` form) or its name (plain ARN form): the folder,
+    /// under the runner's failures folder, that stands for the bucket locally.
+    pub name: String,
 }
 
 /// `Properties` of a function or of `Globals.Function`.
@@ -163,6 +177,20 @@ struct DynamoDbProperties {
     bisect_batch_on_function_error: bool,
     maximum_batching_window_in_seconds: Option<u64>,
     enabled: Option<bool>,
+    maximum_record_age_in_seconds: Option<i64>,
+    destination_config: Option<DestinationConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DestinationConfig {
+    on_failure: Option<OnFailure>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OnFailure {
+    destination: Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +232,8 @@ pub(super) struct FunctionSource<'a> {
     pub globals: &'a FunctionProperties,
     pub root: &'a Path,
     pub parameters: &'a dyn Scope,
+    /// `Type` of every resource of the template, by logical id.
+    pub resource_types: &'a BTreeMap<String, String>,
 }
 
 impl FunctionSource<'_> {
@@ -296,7 +326,12 @@ impl FunctionSource<'_> {
         for (name, event) in props.events {
             match event.kind.as_str() {
                 "HttpApi" => http_events.push(http_event(&name, event.properties, &invalid)?),
-                "DynamoDB" => stream_events.push(stream_event(&name, event.properties, &invalid)?),
+                "DynamoDB" => {
+                    let (event, note) =
+                        stream_event(&name, event.properties, self.resource_types, &invalid)?;
+                    stream_events.push(event);
+                    warnings.extend(note.map(|note| format!("{id}: {note}")));
+                }
                 other => warnings.push(format!(
                     "{id}: event `{name}` of type {other} is not served locally"
                 )),
@@ -370,11 +405,14 @@ fn http_event(
     })
 }
 
+/// Parses a `DynamoDB` event; also returns a warning when its on-failure destination is
+/// not served locally.
 fn stream_event(
     name: &str,
     properties: Value,
+    resource_types: &BTreeMap<String, String>,
     invalid: &dyn Fn(String) -> TemplateError,
-) -> Result<StreamEvent, TemplateError> {
+) -> Result<(StreamEvent, Option<String>), TemplateError> {
     let props: DynamoDbProperties = serde_norway::from_value(properties)
         .map_err(|e| invalid(format!("DynamoDB event `{name}`: {e}")))?;
     let stream = Expr::from_yaml(&props.stream);
@@ -405,7 +443,19 @@ fn stream_event(
                 .map_err(|e| invalid(format!("DynamoDB event `{name}`: filter pattern: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(StreamEvent {
+    let destination = props
+        .destination_config
+        .and_then(|config| config.on_failure)
+        .map(|on_failure| Expr::from_yaml(&on_failure.destination));
+    let (on_failure, warning) = match destination {
+        None => (None, None),
+        Some(destination) => failure_bucket(name, &destination, resource_types, invalid)?,
+    };
+    let maximum_record_age = props
+        .maximum_record_age_in_seconds
+        .and_then(|seconds| u64::try_from(seconds).ok())
+        .map(Duration::from_secs);
+    let event = StreamEvent {
         name: name.to_owned(),
         table,
         batch_size: props.batch_size.unwrap_or(100).max(1),
@@ -423,5 +473,53 @@ fn stream_event(
             props.maximum_batching_window_in_seconds.unwrap_or(0),
         ),
         enabled: props.enabled.unwrap_or(true),
-    })
+        maximum_record_age,
+        on_failure,
+    };
+    Ok((event, warning))
+}
+
+/// The S3 bucket an on-failure `destination` names, or a warning when it is another kind of
+/// destination (SQS, SNS), which the runner does not serve.
+///
+/// # Errors
+/// [`TemplateError::Invalid`] when `!GetAtt` names a resource the template does not declare.
+fn failure_bucket(
+    name: &str,
+    destination: &Expr,
+    resource_types: &BTreeMap<String, String>,
+    invalid: &dyn Fn(String) -> TemplateError,
+) -> Result<(Option<FailureBucket>, Option<String>), TemplateError> {
+    let not_served = |what: &str| {
+        Some(format!(
+            "event `{name}`: on-failure destination {what} is not served locally (only S3 buckets are); failed records are only logged"
+        ))
+    };
+    match destination {
+        Expr::GetAtt {
+            resource,
+            attribute,
+        } if attribute == "Arn" => match resource_types.get(resource).map(String::as_str) {
+            Some("AWS::S3::Bucket") => Ok((
+                Some(FailureBucket {
+                    name: resource.clone(),
+                }),
+                None,
+            )),
+            Some(other) => Ok((None, not_served(&format!("{resource} ({other})")))),
+            None => Err(invalid(format!(
+                "DynamoDB event `{name}`: on-failure destination {resource} is not a resource of the template"
+            ))),
+        },
+        Expr::Literal(arn) => match arn.strip_prefix("arn:aws:s3:::") {
+            Some(bucket) if !bucket.is_empty() && !bucket.contains('/') => Ok((
+                Some(FailureBucket {
+                    name: bucket.to_owned(),
+                }),
+                None,
+            )),
+            _ => Ok((None, not_served(arn))),
+        },
+        other => Ok((None, not_served(&format!("{other:?}")))),
+    }
 }

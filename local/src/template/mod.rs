@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_norway::Value;
 
 pub use expr::{Expr, Scope, Unresolved};
-pub use function::{Function, HttpEvent, StartingPosition, StreamEvent};
+pub use function::{FailureBucket, Function, HttpEvent, StartingPosition, StreamEvent};
 pub use table::{AttributeDefinition, KeyElement, Projection, SecondaryIndex, Table};
 
 use function::{FunctionMetadata, FunctionProperties, FunctionSource};
@@ -188,6 +188,7 @@ impl Template {
         let globals: FunctionProperties =
             from_optional(raw.globals.and_then(|g| g.function).unwrap_or(Value::Null))?;
         let scope = ParameterDefaults(&parameters);
+        let resource_types = resource_types(&raw.resources);
 
         let mut functions = Vec::new();
         let mut tables = Vec::new();
@@ -206,6 +207,7 @@ impl Template {
                         globals: &globals,
                         root,
                         parameters: &scope,
+                        resource_types: &resource_types,
                     };
                     let (function, notes) = source.into_function()?;
                     functions.push(function);
@@ -258,6 +260,17 @@ impl Template {
         }
         Ok(())
     }
+}
+
+/// The `Type` of every resource in `resources`, by logical id.
+fn resource_types(resources: &serde_norway::Mapping) -> BTreeMap<String, String> {
+    resources
+        .iter()
+        .filter_map(|(id, resource)| {
+            let kind = resource.get("Type")?.as_str()?;
+            Some((id.as_str()?.to_owned(), kind.to_owned()))
+        })
+        .collect()
 }
 
 /// Resolves nothing: for parameter defaults, which must be literals.

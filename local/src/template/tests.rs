@@ -144,3 +144,88 @@ fn a_stream_event_on_a_table_without_stream_is_rejected() {
     let error = Template::parse(&text, workspace_root()).expect_err("must be rejected");
     assert!(error.to_string().contains("Things"), "{error}");
 }
+
+#[test]
+fn record_history_sends_failed_batches_to_the_failure_bucket() {
+    let template = Template::load(&workspace_root().join("template.yaml")).expect("template loads");
+    let record_history = template
+        .functions
+        .iter()
+        .find(|f| f.logical_id == "RecordHistoryFunction")
+        .expect("RecordHistoryFunction is declared");
+    let stream = &record_history.stream_events[0];
+    assert_eq!(
+        stream.on_failure,
+        Some(FailureBucket {
+            name: "HistoryFailureBucket".to_owned()
+        })
+    );
+    assert_eq!(stream.maximum_record_age, Some(Duration::from_secs(86_400)));
+}
+
+/// `STREAMING` with `destination` as the stream event's on-failure destination and a bucket
+/// and a queue declared.
+fn with_destination(destination: &str) -> String {
+    STREAMING
+        .replace(
+            "            MaximumRetryAttempts: 2\n",
+            &format!(
+                "            MaximumRetryAttempts: 2\n            MaximumRecordAgeInSeconds: 60\n            DestinationConfig:\n              OnFailure:\n                Destination: {destination}\n"
+            ),
+        )
+        .replace(
+            "  Things:\n",
+            "  Failed:\n    Type: AWS::S3::Bucket\n  Dead:\n    Type: AWS::SQS::Queue\n  Things:\n",
+        )
+}
+
+#[test]
+fn an_s3_on_failure_destination_is_read_in_every_form() {
+    for (destination, bucket) in [
+        ("!GetAtt Failed.Arn", "Failed"),
+        ("{ 'Fn::GetAtt': [Failed, Arn] }", "Failed"),
+        ("arn:aws:s3:::my-failures", "my-failures"),
+    ] {
+        let template = Template::parse(&with_destination(destination), workspace_root())
+            .unwrap_or_else(|e| panic!("{destination}: {e}"));
+        let stream = &template.functions[1].stream_events[0];
+        assert_eq!(
+            stream.on_failure,
+            Some(FailureBucket {
+                name: bucket.to_owned()
+            }),
+            "{destination}"
+        );
+        assert_eq!(stream.maximum_record_age, Some(Duration::from_secs(60)));
+        assert_eq!(template.warnings.len(), 1, "{:?}", template.warnings);
+    }
+    let template = Template::parse(STREAMING, workspace_root()).expect("template parses");
+    let stream = &template.functions[1].stream_events[0];
+    assert_eq!(
+        (&stream.on_failure, stream.maximum_record_age),
+        (&None, None)
+    );
+}
+
+#[test]
+fn other_destinations_are_warned_about_and_unknown_ones_rejected() {
+    for destination in [
+        "!GetAtt Dead.Arn",
+        "arn:aws:sqs:us-east-1:123456789012:dead",
+    ] {
+        let template = Template::parse(&with_destination(destination), workspace_root())
+            .unwrap_or_else(|e| panic!("{destination}: {e}"));
+        assert_eq!(template.functions[1].stream_events[0].on_failure, None);
+        assert!(
+            template
+                .warnings
+                .iter()
+                .any(|w| w.contains("Projector") && w.contains("not served locally")),
+            "{destination}: {:?}",
+            template.warnings
+        );
+    }
+    let error = Template::parse(&with_destination("!GetAtt Missing.Arn"), workspace_root())
+        .expect_err("a destination that is not declared");
+    assert!(error.to_string().contains("Missing"), "{error}");
+}
