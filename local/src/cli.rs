@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// Where `serve` writes, and `replay-failures` reads, the records given up on.
+pub const DEFAULT_FAILURES_DIR: &str = ".local/failures";
+
 /// Runs template.yaml locally without Docker: API Gateway, Lambda and DynamoDB Local.
 #[derive(Debug, Parser)]
 #[command(name = "bookshelf-local", version, about)]
@@ -46,6 +49,10 @@ pub struct ServeArgs {
     /// Where DynamoDB Local keeps its data.
     #[arg(long, default_value = ".local/dynamodb")]
     pub data_dir: PathBuf,
+    /// Where stream records given up on are written: one folder per S3 on-failure
+    /// destination (`<dir>/<BucketLogicalId>/aws/lambda/…`), as Lambda writes to the bucket.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_FAILURES_DIR)]
+    pub failures_dir: PathBuf,
     /// Appended to every table's name (tests use a unique one per run).
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub table_suffix: String,

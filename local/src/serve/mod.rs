@@ -199,19 +199,28 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
         .map_err(|e| ServeError::Io("cannot open the HTTP API port", e))?
         .port();
     print_routes(&routes);
+    println!("DynamoDB: {endpoint}");
 
     let streams_client = client::dynamodb_streams(&endpoint).await;
     for function in &template.functions {
         for event in function.stream_events.iter().filter(|e| e.enabled) {
+            let failures = event
+                .on_failure
+                .as_ref()
+                .map(|bucket| args.failures_dir.join(&bucket.name));
             let mapping = streams::Mapping {
                 function: invokers[&function.logical_id].clone(),
                 event: event.clone(),
                 stream_arn: scope.stream_arns[&event.table].clone(),
+                failures: failures.clone(),
             };
             println!(
                 "  stream of {:<18} → {} (batch {})",
                 scope.table_names[&event.table], function.logical_id, event.batch_size
             );
+            if let Some(failures) = failures {
+                println!("    records given up on → {}", failures.display());
+            }
             tasks.push(
                 streams::start(mapping, streams_client.clone(), &endpoint, shutdown.clone())
                     .await?,

@@ -1,16 +1,18 @@
 //! Delivers one batch of stream records to a function with an event source mapping's retry
 //! rules: a failed batch is retried (from the first failed record when the function reports
-//! batch item failures), optionally bisected, and dropped after `MaximumRetryAttempts`.
+//! batch item failures), optionally bisected, and given up on after `MaximumRetryAttempts`
+//! or once older than `MaximumRecordAgeInSeconds`.
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::record::sequence_number;
+use super::failure::{Condition, GivenUp};
+use super::record::{created_at, sequence_number};
 use crate::lambda::InvokeError;
 
 /// How failed batches are retried.
@@ -22,17 +24,22 @@ pub struct RetryPolicy {
     pub maximum_retry_attempts: Option<u32>,
     /// `BisectBatchOnFunctionError`.
     pub bisect: bool,
+    /// `MaximumRecordAgeInSeconds`: failed records older than this are not retried.
+    pub maximum_record_age: Option<Duration>,
     /// Pause before the first retry; doubled per attempt, at most 5 s.
     pub backoff: Duration,
 }
 
 /// What happened to the records of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Delivered {
     /// Records the function processed.
     pub processed: usize,
-    /// Records dropped after the retries were used up.
+    /// Records given up on (the retries used up, or too old).
     pub skipped: usize,
+    /// The records given up on, one entry per failed invocation, for the on-failure
+    /// destination.
+    pub given_up: Vec<GivenUp>,
 }
 
 /// What the function's answer means for a batch.
@@ -115,16 +122,20 @@ where
         delivered.processed += from;
         let rest = batch[from..].to_vec();
         let attempts = attempts + 1;
-        if policy
-            .maximum_retry_attempts
-            .is_some_and(|max| attempts > max)
-        {
+        if let Some(condition) = give_up(&policy, attempts, &rest) {
             eprintln!(
-                "[streams] dropping {} record(s) after {} failed attempt(s)",
+                "[streams] giving up on {} record(s) after {} failed attempt(s) ({})",
                 rest.len(),
-                attempts
+                attempts,
+                condition.as_str()
             );
             delivered.skipped += rest.len();
+            delivered.given_up.push(GivenUp {
+                records: rest,
+                attempts,
+                condition,
+                function_error: result.is_err(),
+            });
             continue;
         }
         let pause = policy
@@ -147,6 +158,25 @@ where
     delivered
 }
 
+/// Whether records that failed `attempts` times are given up on, and why.
+fn give_up(policy: &RetryPolicy, attempts: u32, records: &[Value]) -> Option<Condition> {
+    if policy
+        .maximum_retry_attempts
+        .is_some_and(|max| attempts > max)
+    {
+        return Some(Condition::RetryAttemptsExhausted);
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let oldest = records.iter().filter_map(created_at).min()?;
+    let age = now.saturating_sub(u64::try_from(oldest).unwrap_or(0));
+    policy
+        .maximum_record_age
+        .is_some_and(|max| age > max.as_secs())
+        .then_some(Condition::RecordAgeExceeded)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -164,6 +194,7 @@ mod tests {
             report_batch_item_failures: true,
             maximum_retry_attempts: max,
             bisect: false,
+            maximum_record_age: None,
             backoff: Duration::from_millis(1),
         }
     }
@@ -209,13 +240,8 @@ mod tests {
             Ok(json!({"batchItemFailures": []})),
         ]);
         let done = deliver(records(4), policy(None), &CancellationToken::new(), invoke).await;
-        assert_eq!(
-            done,
-            Delivered {
-                processed: 4,
-                skipped: 0
-            }
-        );
+        assert_eq!((done.processed, done.skipped), (4, 0));
+        assert!(done.given_up.is_empty());
         assert_eq!(
             *calls.lock().expect("lock"),
             vec![vec!["1", "2", "3", "4"], vec!["2", "3", "4"]]
@@ -232,18 +258,54 @@ mod tests {
             invoke,
         )
         .await;
-        assert_eq!(
-            done,
-            Delivered {
-                processed: 0,
-                skipped: 2
-            }
-        );
+        assert_eq!((done.processed, done.skipped), (0, 2));
         assert_eq!(
             calls.lock().expect("lock").len(),
             2,
             "one try and one retry"
         );
+        assert_eq!(
+            done.given_up,
+            vec![GivenUp {
+                records: records(2),
+                attempts: 2,
+                condition: Condition::RetryAttemptsExhausted,
+                function_error: true,
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn reported_failures_are_given_up_on_from_the_failed_record() {
+        let (_, invoke) = fake(vec![failures(&["2"]), failures(&["2"])]);
+        let done = deliver(
+            records(3),
+            policy(Some(1)),
+            &CancellationToken::new(),
+            invoke,
+        )
+        .await;
+        assert_eq!((done.processed, done.skipped), (1, 2));
+        assert_eq!(done.given_up.len(), 1);
+        assert_eq!(done.given_up[0].records, records(3)[1..]);
+        assert!(!done.given_up[0].function_error);
+    }
+
+    #[tokio::test]
+    async fn records_older_than_the_maximum_age_are_not_retried() {
+        let mut aging = policy(None);
+        aging.maximum_record_age = Some(Duration::from_secs(60));
+        let old: Vec<Value> = records(1)
+            .into_iter()
+            .map(|mut r| {
+                r["dynamodb"]["ApproximateCreationDateTime"] = json!(1_000_000_000);
+                r
+            })
+            .collect();
+        let (calls, invoke) = fake(vec![Err(()), Err(())]);
+        let done = deliver(old, aging, &CancellationToken::new(), invoke).await;
+        assert_eq!(calls.lock().expect("lock").len(), 1, "no retry");
+        assert_eq!(done.given_up[0].condition, Condition::RecordAgeExceeded);
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 //! is read, so a failing batch holds its shard back as Lambda does.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodbstreams::Client;
@@ -13,11 +14,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::delivery::{RetryPolicy, deliver};
+use super::failure::{self, BatchSource, GivenUp};
 use super::filter::passes;
 use super::get_records::RawStreams;
 use super::record::{lambda_record, sequence_number};
 use crate::lambda::Invoker;
-use crate::template::{StartingPosition, StreamEvent};
+use crate::template::{LOCAL_ACCOUNT_ID, LOCAL_REGION, StartingPosition, StreamEvent};
 
 /// Pause between polls of a shard that had nothing new (Lambda polls about 4 times a second).
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -35,6 +37,9 @@ pub struct Mapping {
     pub event: StreamEvent,
     /// The table's latest stream.
     pub stream_arn: String,
+    /// The folder standing for the event's S3 on-failure destination, if it has one: the
+    /// invocation records of the batches given up on are written there.
+    pub failures: Option<PathBuf>,
 }
 
 /// Why a mapping could not start.
@@ -276,21 +281,59 @@ impl Poller {
                 report_batch_item_failures: event.report_batch_item_failures,
                 maximum_retry_attempts: event.maximum_retry_attempts,
                 bisect: event.bisect_batch_on_function_error,
+                maximum_record_age: event.maximum_record_age,
                 backoff: Duration::from_millis(500),
             };
             for chunk in pending.chunks(event.batch_size) {
                 let function = self.mapping.function.clone();
-                deliver(chunk.to_vec(), policy, shutdown, |payload| {
+                let delivered = deliver(chunk.to_vec(), policy, shutdown, |payload| {
                     let function = function.clone();
                     async move { function.invoke(payload).await }
                 })
                 .await;
+                for given_up in &delivered.given_up {
+                    self.keep_failure(id, given_up).await;
+                }
             }
         }
         if closed && let Some(cursor) = self.shards.get_mut(id) {
             cursor.drained = true;
         }
         Ok(got)
+    }
+
+    /// Writes the invocation record of records given up on to the on-failure folder, as
+    /// Lambda writes it to an S3 destination; without a destination they are only logged.
+    async fn keep_failure(&self, shard_id: &str, given_up: &GivenUp) {
+        let Some(bucket_dir) = &self.mapping.failures else {
+            return;
+        };
+        let name = self.mapping.function.name();
+        let function_arn =
+            format!("arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:function:{name}");
+        let mapping_id = format!("{name}-{}", self.mapping.event.name);
+        let source = BatchSource {
+            function_arn: &function_arn,
+            mapping_id: &mapping_id,
+            shard_id,
+            stream_arn: &self.mapping.stream_arn,
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let record = failure::invocation_record(given_up, &source, now, &request_id);
+        let key = failure::object_key(&source, now, &uuid::Uuid::new_v4().to_string());
+        match failure::write(bucket_dir, &key, &record).await {
+            Ok(path) => eprintln!(
+                "[streams] {name}: invocation record of {} failed record(s) written to {}",
+                given_up.records.len(),
+                path.display()
+            ),
+            Err(e) => eprintln!(
+                "[streams] {name}: cannot write the invocation record of {} failed record(s) to {}: {e}",
+                given_up.records.len(),
+                bucket_dir.display()
+            ),
+        }
     }
 
     /// After an error (e.g. an expired iterator), continues after the last record read.

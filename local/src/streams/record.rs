@@ -65,6 +65,15 @@ pub fn sequence_number(record: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
+/// A record's `ApproximateCreationDateTime`, in whole seconds since the epoch.
+pub fn created_at(record: &Value) -> Option<i64> {
+    let time = record.pointer("/dynamodb/ApproximateCreationDateTime")?;
+    // Whole seconds, as Lambda sends them (truncation is the intent).
+    #[allow(clippy::cast_possible_truncation)]
+    time.as_i64()
+        .or_else(|| time.as_f64().map(|t| t.trunc() as i64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
