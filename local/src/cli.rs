@@ -1,5 +1,5 @@
-//! The command line: `serve` (the whole local stack) and `with-dynamodb` (a command next to
-//! a throwaway DynamoDB Local).
+//! The command line: `serve` (the whole local stack), `replay-failures` (stream records given
+//! up on, invoked again) and `with-dynamodb` (a command next to a throwaway DynamoDB Local).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -23,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve every route and stream of the template on 127.0.0.1 (what `make dev` runs).
     Serve(ServeArgs),
+    /// Invoke stream functions again with the records they gave up on (what `serve` wrote
+    /// under --failures-dir); a record replayed without failure moves to `replayed/`.
+    ReplayFailures(ReplayArgs),
     /// Run a command with a fresh in-memory DynamoDB Local in `DYNAMODB_ENDPOINT`.
     WithDynamodb {
         /// The command and its arguments (after `--`).
@@ -60,6 +63,41 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_build: bool,
     /// Build and run the release binaries.
+    #[arg(long)]
+    pub release: bool,
+    /// Folder holding the built binaries (default: `<target>/debug` or `<target>/release`).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+}
+
+/// Options of `replay-failures`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// Invocation records, or folders of them (default: every record under --failures-dir
+    /// not yet replayed).
+    #[arg(value_name = "FILE_OR_DIR")]
+    pub paths: Vec<PathBuf>,
+    /// The function to invoke (default: the one each record names in
+    /// `requestContext.functionArn`).
+    #[arg(long, value_name = "LOGICAL_ID")]
+    pub function: Option<String>,
+    /// The SAM template the local stack serves.
+    #[arg(long, default_value = "template.yaml")]
+    pub template: PathBuf,
+    /// Where `serve` wrote the records given up on.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_FAILURES_DIR)]
+    pub failures_dir: PathBuf,
+    /// The DynamoDB the local stack uses (`serve` prints it); without it, DynamoDB Local is
+    /// started on --data-dir (stop `make dev` first).
+    #[arg(long, value_name = "URL")]
+    pub dynamodb_endpoint: Option<String>,
+    /// Where DynamoDB Local keeps its data (as for `serve`).
+    #[arg(long, default_value = ".local/dynamodb")]
+    pub data_dir: PathBuf,
+    /// Appended to every table's name (as given to `serve`).
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    pub table_suffix: String,
+    /// Run the release binaries.
     #[arg(long)]
     pub release: bool,
     /// Folder holding the built binaries (default: `<target>/debug` or `<target>/release`).

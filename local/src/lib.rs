@@ -3,13 +3,16 @@
 //! binaries, DynamoDB Local and its streams.
 //!
 //! `bookshelf-local serve` runs everything (`make dev`); `bookshelf-local with-dynamodb --
-//! <command>` runs a command (the test suite) next to a throwaway DynamoDB Local.
+//! <command>` runs a command (the test suite) next to a throwaway DynamoDB Local;
+//! `bookshelf-local replay-failures` invokes a stream function again with the records it gave
+//! up on.
 pub mod cli;
 pub mod client;
 pub mod dynamodb_local;
 pub mod gateway;
 pub mod lambda;
 pub mod process;
+pub mod replay;
 pub mod serve;
 pub mod streams;
 pub mod tables;

@@ -13,6 +13,9 @@ async fn main() -> ExitCode {
             .await
             .map(|()| 0)
             .map_err(|e| e.to_string()),
+        Command::ReplayFailures(args) => bookshelf_local::replay::run(args)
+            .await
+            .map_err(|e| e.to_string()),
         Command::WithDynamodb { command } => bookshelf_local::with_dynamodb::run(&command)
             .await
             .map_err(|e| e.to_string()),

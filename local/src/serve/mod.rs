@@ -16,7 +16,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use cargo::BuildError;
+pub use cargo::{BuildError, check_binaries};
 pub use environment::{LocalScope, function_environment};
 
 use crate::cli::ServeArgs;
