@@ -8,10 +8,14 @@
 //!
 //! Stream batches are appended (one JSON line each) to the file named by `PROBE_LOG`; a
 //! record whose new image has `fail: true` is reported as a batch item failure the first
-//! time it is seen. With `PROBE_CRASH_AT_INIT` set the process exits before serving.
+//! time it is seen; one with `poison: true` every time, until the file named by
+//! `PROBE_CURE` exists. The keys of every record not failed are appended (one JSON line
+//! each) to the file named by `PROBE_PROCESSED`. With `PROBE_CRASH_AT_INIT` set the process
+//! exits before serving.
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -79,14 +83,29 @@ fn stream_batch(payload: &Value) -> Result<Value, Error> {
     }
     let mut seen = SEEN.lock().map_err(|_| "poisoned")?;
     let seen = seen.get_or_insert_with(HashSet::new);
+    let cured = std::env::var_os("PROBE_CURE").is_some_and(|cure| Path::new(&cure).exists());
     let mut failures = Vec::new();
+    let mut processed = Vec::new();
     for record in payload["Records"].as_array().into_iter().flatten() {
         let sequence = record["dynamodb"]["SequenceNumber"]
             .as_str()
             .unwrap_or_default();
-        let fails = record["dynamodb"]["NewImage"]["fail"]["BOOL"] == json!(true);
-        if fails && seen.insert(sequence.to_owned()) {
+        let image = &record["dynamodb"]["NewImage"];
+        let fails = image["fail"]["BOOL"] == json!(true) && seen.insert(sequence.to_owned());
+        let poisoned = image["poison"]["BOOL"] == json!(true) && !cured;
+        if fails || poisoned {
             failures.push(json!({"itemIdentifier": sequence}));
+        } else {
+            processed.push(record["dynamodb"]["Keys"].clone());
+        }
+    }
+    if let Ok(log) = std::env::var("PROBE_PROCESSED") {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)?;
+        for keys in processed {
+            writeln!(file, "{keys}")?;
         }
     }
     Ok(json!({"batchItemFailures": failures}))

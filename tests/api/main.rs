@@ -9,6 +9,7 @@
 mod bad_events;
 mod books_api;
 mod contract;
+mod failures;
 mod faults;
 mod history;
 mod load;

@@ -44,6 +44,9 @@ pub struct LocalApiOptions {
     /// Variables added to the runner's environment (and so to the functions' where the
     /// runner passes them through, such as `SSL_CERT_FILE`).
     pub environment: Vec<(String, String)>,
+    /// Where stream records given up on are written (`--failures-dir`; default: a fresh
+    /// folder under the system's temporary folder, never the checkout's `.local/`).
+    pub failures_dir: Option<PathBuf>,
 }
 
 impl Default for LocalApiOptions {
@@ -52,6 +55,7 @@ impl Default for LocalApiOptions {
             template: workspace::root().join("template.yaml"),
             bin_dir: build_dir(),
             environment: Vec::new(),
+            failures_dir: None,
         }
     }
 }
@@ -62,6 +66,11 @@ pub struct LocalApi {
     pub base_url: String,
     /// The table-name suffix of this instance (`-<uuid>`): `BooksTable<suffix>`.
     pub table_suffix: String,
+    /// Where the runner writes the stream records it gives up on (`--failures-dir`).
+    pub failures_dir: PathBuf,
+    runner: PathBuf,
+    options: LocalApiOptions,
+    endpoint: String,
     child: Child,
     output: Arc<Mutex<String>>,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -101,6 +110,9 @@ impl LocalApi {
             build_dir().join("bookshelf-local")
         };
         let table_suffix = format!("-{}", uuid::Uuid::new_v4());
+        let failures_dir = options.failures_dir.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("bookshelf-failures{table_suffix}"))
+        });
         let mut child = Command::new(&runner)
             .current_dir(workspace::root())
             .arg("serve")
@@ -110,6 +122,8 @@ impl LocalApi {
             .arg(&options.template)
             .arg("--bin-dir")
             .arg(&options.bin_dir)
+            .arg("--failures-dir")
+            .arg(&failures_dir)
             .envs(options.environment.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -127,12 +141,41 @@ impl LocalApi {
         let mut api = LocalApi {
             base_url: String::new(),
             table_suffix,
+            failures_dir,
+            runner,
+            options,
+            endpoint: endpoint.to_owned(),
             child,
             output,
             client: Client::builder(TokioExecutor::new()).build_http(),
         };
         api.base_url = api.wait_until_ready().await;
         api
+    }
+
+    /// Runs `bookshelf-local replay-failures` against this instance's stack (its template,
+    /// binaries, DynamoDB, tables and failures folder) with `args` added, and returns what
+    /// it printed and its exit status.
+    ///
+    /// # Panics
+    /// When the runner cannot be run.
+    pub fn replay_failures(&self, args: &[&str]) -> std::process::Output {
+        Command::new(&self.runner)
+            .current_dir(workspace::root())
+            .arg("replay-failures")
+            .args(["--dynamodb-endpoint", &self.endpoint])
+            .arg(format!("--table-suffix={}", self.table_suffix))
+            .arg("--template")
+            .arg(&self.options.template)
+            .arg("--bin-dir")
+            .arg(&self.options.bin_dir)
+            .arg("--failures-dir")
+            .arg(&self.failures_dir)
+            .args(args)
+            .envs(self.options.environment.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.runner.display()))
     }
 
     /// The runner's process id; its function processes are its children.
@@ -281,6 +324,9 @@ impl Drop for LocalApi {
             }
         }
         let _ = self.child.wait();
+        if self.options.failures_dir.is_none() {
+            let _ = std::fs::remove_dir_all(&self.failures_dir);
+        }
     }
 }
 
