@@ -65,7 +65,7 @@ say "checking $url against openapi.yaml"
 # phase reaches the history from any operation that yields a book id, so the
 # check cannot be confined to the book itself. That the book is 404 after its
 # DELETE (GET, PUT, PATCH, DELETE, the tutorial's routes) is asserted by the
-# end-to-end and handler tests (tests/tests/books_api.rs, tests/tests/tutorial.rs,
+# end-to-end and handler tests (tests/api/books_api.rs, tests/api/tutorial.rs,
 # functions/delete-book).
 "$VENV/bin/schemathesis" --config-file schemathesis.toml run openapi.yaml --url "$url" \
     --checks all --exclude-checks use_after_free \

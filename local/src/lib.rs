@@ -11,6 +11,7 @@ pub mod client;
 pub mod dynamodb_local;
 pub mod gateway;
 pub mod lambda;
+pub mod metrics;
 pub mod process;
 pub mod replay;
 pub mod serve;

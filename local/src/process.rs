@@ -15,7 +15,8 @@ pub enum Sink {
     Stderr,
 }
 
-/// Copies `source` to `sink` line by line, each line prefixed with `[name] `, until EOF.
+/// Copies `source` to `sink` line by line, each line prefixed with `[name] `, until EOF;
+/// a line of metrics (EMF) is followed by its summary ([`crate::metrics`]).
 pub fn forward_lines<R>(source: R, name: String, sink: Sink)
 where
     R: AsyncRead + Unpin + Send + 'static,
@@ -29,7 +30,11 @@ where
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
                     let text = String::from_utf8_lossy(&line);
-                    let out = format!("[{name}] {}\n", text.trim_end_matches(['\n', '\r']));
+                    let text = text.trim_end_matches(['\n', '\r']);
+                    let mut out = format!("[{name}] {text}\n");
+                    if let Some(summary) = crate::metrics::summarize(text) {
+                        out.push_str(&format!("[{name}] {summary}\n"));
+                    }
                     let written = match sink {
                         Sink::Stdout => tokio::io::stdout().write_all(out.as_bytes()).await,
                         Sink::Stderr => tokio::io::stderr().write_all(out.as_bytes()).await,

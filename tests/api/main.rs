@@ -13,6 +13,7 @@ mod failures;
 mod faults;
 mod history;
 mod load;
+mod observability;
 mod runner;
 mod streams;
 mod tls;

@@ -263,8 +263,23 @@ def test_the_kms_key_policy_grants_no_wildcard_action(resources):
 # ------------------------------------------------------- alarms and deploys
 
 
+def http_functions() -> dict:
+    """The functions API Gateway invokes (they answer HTTP and count their own 5xx)."""
+    return {
+        name: function
+        for name, function in sam_functions().items()
+        if any(event["Type"] == "HttpApi" for event in function["Properties"].get("Events", {}).values())
+    }
+
+
+def function_alarms(function: str) -> set[str]:
+    """The alarms of one function: Errors and Throttles, and for an HTTP function its own 5xx."""
+    kinds = ["Errors", "Throttles"] + (["ServerErrors"] if function in http_functions() else [])
+    return {f"{short(function)}{kind}Alarm" for kind in kinds}
+
+
 def expected_alarms() -> set[str]:
-    per_function = {f"{short(f)}{kind}Alarm" for f in sam_functions() for kind in ("Errors", "Throttles")}
+    per_function = set().union(*(function_alarms(f) for f in sam_functions()))
     return STACK_ALARMS | per_function
 
 
@@ -285,6 +300,10 @@ def test_each_function_alarm_watches_its_function(resources):
             props = resources[f"{short(function)}{kind}Alarm"]["Properties"]
             assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", metric)
             assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    for function in http_functions():
+        props = resources[f"{short(function)}ServerErrorsAlarm"]["Properties"]
+        assert (props["Namespace"], props["MetricName"]) == ("Bookshelf", "5xx")
+        assert props["Dimensions"] == [{"Name": "Function", "Value": {"Ref": function}}]
 
 
 def test_the_stack_alarms_watch_the_documented_metrics(resources):
@@ -315,7 +334,8 @@ def test_every_function_deploys_through_codedeploy_and_rolls_back_on_its_alarms(
         config = props.get("AlarmConfiguration", {})
         assert config.get("Enabled") is True, f"{function}'s deploy watches no alarm"
         names = {next(iter(references(a["Name"]))) for a in config["Alarms"]}
-        assert names >= ROLLBACK_ALARMS | {f"{short(function)}ErrorsAlarm"}, (function, names)
+        rollback = function_alarms(function) - {f"{short(function)}ThrottlesAlarm"}
+        assert names >= ROLLBACK_ALARMS | rollback, (function, names)
         assert len(config["Alarms"]) <= 10, "CodeDeploy takes at most 10 alarms per deployment group"
         alias = resources[f"{function}Aliaslive"]
         assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["DeploymentGroupName"] == {"Ref": f"{function}DeploymentGroup"}

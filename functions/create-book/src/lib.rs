@@ -5,7 +5,7 @@
 
 use bookshelf::domain::clock::now_rfc3339;
 use bookshelf::domain::{Book, parse_create};
-use bookshelf::http::{JsonMediaType, book_response, idempotency_key, json_object};
+use bookshelf::http::{BookEvent, JsonMediaType, book_response, idempotency_key, json_object};
 use bookshelf::store::CreateOutcome;
 use bookshelf::{ApiError, App};
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -29,7 +29,12 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     if replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    Ok(response)
+    let event = if replayed {
+        BookEvent::Replayed
+    } else {
+        BookEvent::Created
+    };
+    Ok(event.mark(response))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `DELETE /books/{id}`: 204 once the book is gone; `If-Match` makes the delete
 //! conditional on the version the client saw (412 otherwise); unknown id → 404.
 
-use bookshelf::http::{book_id, if_match, no_content};
+use bookshelf::http::{BookEvent, book_id, if_match, no_content};
 use bookshelf::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
@@ -12,7 +12,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     app.store
         .delete(&id, precondition.expected_versions())
         .await?;
-    Ok(no_content())
+    Ok(BookEvent::Deleted.mark(no_content()))
 }
 
 #[cfg(test)]

@@ -11,6 +11,9 @@
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use bookshelf::App;
+use bookshelf::app::emf::{MetricsRecord, Unit};
+use bookshelf::app::emit;
+use bookshelf::domain::clock::now_epoch_millis;
 use bookshelf::domain::clock::rfc3339_from_epoch_millis;
 use bookshelf::domain::history::HistoryEntry;
 use bookshelf::store::{StoreError, book_from_item};
@@ -33,6 +36,7 @@ pub async fn handle(
     event: LambdaEvent<Event>,
 ) -> Result<DynamoDbEventResponse, lambda_http::Error> {
     let mut response = DynamoDbEventResponse::default();
+    let mut recorded = 0_u32;
     for record in &event.payload.records {
         if !is_book_record(record) {
             tracing::debug!(event_id = %record.event_id, "not a book item; skipped");
@@ -43,9 +47,44 @@ pub async fn handle(
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = record.change.sequence_number.clone();
             response.batch_item_failures.push(failure);
+        } else {
+            recorded += 1;
         }
     }
+    emit(&batch_metrics(
+        &event.payload.records,
+        recorded,
+        response.batch_item_failures.len(),
+    ));
     Ok(response)
+}
+
+/// The batch's metrics: records recorded, records failed, and the age of the
+/// oldest record (how far behind the stream the history is).
+fn batch_metrics(records: &[EventRecord], recorded: u32, failed: usize) -> MetricsRecord {
+    let now = now_epoch_millis();
+    let oldest = records
+        .iter()
+        .map(|record| {
+            record
+                .change
+                .approximate_creation_date_time
+                .timestamp_millis()
+        })
+        .min();
+    let mut metrics = MetricsRecord::new();
+    metrics
+        .property("level", "INFO")
+        .property("message", "batch")
+        .property("records", records.len())
+        .dimension("Function", "RecordHistory")
+        .metric("HistoryRecords", Unit::Count, f64::from(recorded))
+        .metric("HistoryFailures", Unit::Count, failed as f64);
+    if let Some(oldest) = oldest {
+        let age = now.saturating_sub(oldest).max(0);
+        metrics.metric("OldestRecordAge", Unit::Milliseconds, age as f64);
+    }
+    metrics
 }
 
 /// Whether the record is of a book item (`sk = BOOK`). The event filter already

@@ -5,7 +5,7 @@
 
 use bookshelf::domain::clock::now_rfc3339;
 use bookshelf::domain::{BookChanges, parse_replace};
-use bookshelf::http::{JsonMediaType, book_id, book_response, if_match, json_object};
+use bookshelf::http::{BookEvent, JsonMediaType, book_id, book_response, if_match, json_object};
 use bookshelf::{ApiError, App};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -27,7 +27,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
             &now_rfc3339(),
         )
         .await?;
-    Ok(book_response(StatusCode::OK, &book))
+    Ok(BookEvent::Updated.mark(book_response(StatusCode::OK, &book)))
 }
 
 #[cfg(test)]

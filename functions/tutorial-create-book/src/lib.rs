@@ -4,7 +4,7 @@
 
 use bookshelf::domain::Book;
 use bookshelf::domain::clock::now_rfc3339;
-use bookshelf::http::tutorial;
+use bookshelf::http::{BookEvent, tutorial};
 use bookshelf::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
@@ -13,7 +13,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     let fields = tutorial::fields_from_query(&request)?;
     let book = Book::create(fields, now_rfc3339());
     app.store.create(&book, None).await?;
-    Ok(tutorial::created_response(&book))
+    Ok(BookEvent::Created.mark(tutorial::created_response(&book)))
 }
 
 #[cfg(test)]

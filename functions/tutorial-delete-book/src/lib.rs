@@ -1,7 +1,7 @@
 //! `DELETE /booksApi/{id}`: the Flask tutorial's delete → 200 `Removed Book
 //! with id {id}`; an unknown id is a 404 (the tutorial answered 500).
 
-use bookshelf::http::{book_id, tutorial};
+use bookshelf::http::{BookEvent, book_id, tutorial};
 use bookshelf::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
@@ -9,9 +9,9 @@ use lambda_http::{Body, Request, Response};
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let id = book_id(&request)?;
     app.store.delete(&id, None).await?;
-    Ok(tutorial::text_response(format!(
+    Ok(BookEvent::Deleted.mark(tutorial::text_response(format!(
         "Removed Book with id {id}"
-    )))
+    ))))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! {id}`. A partial update, unlike `PUT /books/{id}`: its own function.
 
 use bookshelf::domain::clock::now_rfc3339;
-use bookshelf::http::{book_id, tutorial};
+use bookshelf::http::{BookEvent, book_id, tutorial};
 use bookshelf::{ApiError, App};
 use lambda_http::{Body, Request, Response};
 
@@ -15,9 +15,9 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     app.store
         .update(&id, &changes, None, &now_rfc3339())
         .await?;
-    Ok(tutorial::text_response(format!(
+    Ok(BookEvent::Updated.mark(tutorial::text_response(format!(
         "Updated a Book with id {id}"
-    )))
+    ))))
 }
 
 #[cfg(test)]

@@ -8,10 +8,12 @@
 //! logging, configuration, the DynamoDB client, refusing malformed events,
 //! turning errors into problem+json — happens here, once for every function.
 
+pub mod access_log;
+pub mod emf;
 pub mod event_check;
 mod runtime;
 
-pub use runtime::{respond, run, run_events, run_without_table};
+pub use runtime::{emit, respond, run, run_events, run_without_table};
 
 use crate::http::ApiError;
 use crate::store::BookStore;

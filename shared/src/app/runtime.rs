@@ -2,14 +2,32 @@
 //! malformed-event check and the same error answer.
 
 use super::App;
+use super::access_log::RequestFacts;
+use super::emf::MetricsRecord;
 use super::event_check;
-use crate::http::{ApiError, ProblemContext};
+use crate::domain::clock::now_epoch_millis;
+use crate::http::{ApiError, BookEvent, ProblemContext};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, LambdaEvent, Request, Response, Service, service_fn};
 use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Instant;
 
-/// Runs `handler` against `request` and turns an error into its problem+json
-/// answer: the one place a handler's result becomes a response. `state` is what
+/// Writes `record` to standard output as one EMF line: Lambda sends it to the
+/// function's log group, where CloudWatch extracts its metrics.
+pub fn emit(record: &MetricsRecord) {
+    println!("{}", record.to_line(now_epoch_millis()));
+}
+
+/// This function's name (`AWS_LAMBDA_FUNCTION_NAME`), the `Function` dimension.
+fn function_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default())
+}
+
+/// Runs `handler` against `request`, turns an error into its problem+json
+/// answer, and writes the request's one access-log and metrics line
+/// ([`super::access_log`]): the one place a handler's result becomes a response. `state` is what
 /// the handler reads besides the request: the [`App`], or `()` for a function
 /// that needs no table.
 pub async fn respond<S, F, Fut>(state: &'static S, request: Request, handler: F) -> Response<Body>
@@ -19,10 +37,23 @@ where
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let context = ProblemContext::of(&request);
-    match handler(state, request).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(&context),
-    }
+    let facts = RequestFacts::of(&request);
+    let started = Instant::now();
+    let (response, problem) = match handler(state, request).await {
+        Ok(response) => (response, None),
+        Err(error) => {
+            let slug = error.kind().slug;
+            (error.into_response(&context), Some(slug))
+        }
+    };
+    let record = facts.answered(
+        response.status().as_u16(),
+        problem,
+        BookEvent::of(&response),
+        started.elapsed(),
+    );
+    emit(&record.to_metrics(function_name()));
+    response
 }
 
 /// Like [`run`], for a function invoked by events other than HTTP (such as a

@@ -9,6 +9,11 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(OffsetDateTime::now_utc())
 }
 
+/// Milliseconds since the Unix epoch: the unit of EMF timestamps.
+pub fn now_epoch_millis() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+}
+
 /// Seconds since the Unix epoch: the unit of DynamoDB's TTL attribute.
 pub fn now_epoch_seconds() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()

@@ -18,4 +18,4 @@ pub use request::{
     DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, book_id, idempotency_key, if_match, if_none_match,
     page_limit, query_param,
 };
-pub use response::{ItemsPage, book_response, json_response, no_content, not_modified};
+pub use response::{BookEvent, ItemsPage, book_response, json_response, no_content, not_modified};

@@ -54,3 +54,41 @@ pub fn no_content() -> Response<Body> {
     *response.status_mut() = StatusCode::NO_CONTENT;
     response
 }
+
+/// What a successful request did to a book: counted in the request's metrics
+/// (`BooksCreated`, …). A handler marks its response with [`BookEvent::mark`];
+/// the serve loop reads it back with [`BookEvent::of`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookEvent {
+    /// A book was created.
+    Created,
+    /// A create was answered from its idempotency record: nothing was written.
+    Replayed,
+    /// A book was changed.
+    Updated,
+    /// A book was deleted.
+    Deleted,
+}
+
+impl BookEvent {
+    /// The name of the metric that counts this event.
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            Self::Created => "BooksCreated",
+            Self::Replayed => "IdempotentReplays",
+            Self::Updated => "BooksUpdated",
+            Self::Deleted => "BooksDeleted",
+        }
+    }
+
+    /// `response`, marked with this event.
+    pub fn mark(self, mut response: Response<Body>) -> Response<Body> {
+        response.extensions_mut().insert(self);
+        response
+    }
+
+    /// The event `response` was marked with, if any.
+    pub fn of(response: &Response<Body>) -> Option<Self> {
+        response.extensions().get::<Self>().copied()
+    }
+}
