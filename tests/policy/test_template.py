@@ -405,20 +405,77 @@ def test_route_settings_name_only_existing_routes(resources):
 # ------------------------------------------------------------------ auth
 
 
+WRITE_SCOPE = "bookshelf/books.write"
+
+
+def authorizer_names(sam) -> set[str]:
+    auth = sam["Resources"]["BooksApi"]["Properties"].get("Auth") or {}
+    return set(auth.get("Authorizers", {}))
+
+
 def test_every_write_route_has_the_authorizer(sam, resources):
-    api = sam["Resources"]["BooksApi"]["Properties"]
-    auth = api.get("Auth") or (sam.get("Globals", {}).get("HttpApi", {}) or {}).get("Auth")
-    if not auth:
-        pytest.skip("no Auth configured on the HttpApi BooksApi yet (issue 14 adds the authorizer)")
+    """Every write route requires a token with the write scope (API Gateway checks it)."""
+    names = authorizer_names(sam)
+    assert names, "no Authorizers on the HttpApi BooksApi"
     (cfn_api,) = of_type(resources, "AWS::ApiGatewayV2::Api").values()
     paths = cfn_api["Properties"]["Body"]["paths"]
     unprotected = []
     for route in sorted(write_routes()):
         method, path = route.split(" ", 1)
         operation = paths[path][method.lower()]
-        if not operation.get("security"):
+        requirements = operation.get("security") or []
+        if not any(name in names and scopes == [WRITE_SCOPE] for r in requirements for name, scopes in r.items()):
             unprotected.append(route)
-    assert not unprotected, f"write routes without the authorizer: {unprotected}"
+    assert not unprotected, f"write routes without the authorizer and the write scope: {unprotected}"
+
+
+def test_the_authorizer_is_a_jwt_authorizer_on_the_bearer_header(resources):
+    (cfn_api,) = of_type(resources, "AWS::ApiGatewayV2::Api").values()
+    schemes = cfn_api["Properties"]["Body"]["components"]["securitySchemes"]
+    (scheme,) = schemes.values()
+    authorizer = scheme["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "jwt"
+    assert authorizer["identitySource"] == "$request.header.Authorization"
+    assert authorizer["jwtConfiguration"]["issuer"] and authorizer["jwtConfiguration"]["audience"]
+
+
+def test_reads_stay_public(resources):
+    (cfn_api,) = of_type(resources, "AWS::ApiGatewayV2::Api").values()
+    paths = cfn_api["Properties"]["Body"]["paths"]
+    secured = [f"GET {p}" for p, ops in paths.items() if ops.get("get", {}).get("security")]
+    assert not secured, f"read routes that need a token: {secured}"
+    assert "DefaultAuthorizer" not in cfn_api.get("Properties", {}), "a default authorizer would close the reads"
+
+
+def test_cognito_is_the_default_identity_provider_with_the_api_scopes(resources):
+    (server,) = of_type(resources, "AWS::Cognito::UserPoolResourceServer").values()
+    assert server["Properties"]["Identifier"] == "bookshelf"
+    assert {s["ScopeName"] for s in server["Properties"]["Scopes"]} == {"books.read", "books.write"}
+    clients = of_type(resources, "AWS::Cognito::UserPoolClient")
+    web, machine = clients["WebClient"]["Properties"], clients["MachineClient"]["Properties"]
+    assert web["AllowedOAuthFlows"] == ["code"] and web["GenerateSecret"] is False
+    assert machine["AllowedOAuthFlows"] == ["client_credentials"] and machine["GenerateSecret"] is True
+    assert of_type(resources, "AWS::Cognito::UserPoolDomain")
+
+
+def test_an_external_issuer_replaces_cognito():
+    resources = transform(IdentityProvider="external", IssuerUrl="https://issuer.example.com",
+                          Audiences="web,machine")["Resources"]
+    assert of_type(resources, "AWS::Cognito::UserPool"), "the Cognito resources stay declared (with a Condition)"
+    assert all(r.get("Condition") == "UseCognito" for r in resources.values() if r["Type"].startswith("AWS::Cognito::"))
+
+
+def test_prod_refuses_anonymous_writes(sam):
+    rule = sam["Rules"]["ProdRefusesAnonymousWrites"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Environment"}, "prod"]}
+    assert {"Fn::Equals": [{"Ref": "AllowAnonymousWrites"}, "false"]} in [a["Assert"] for a in rule["Assertions"]]
+    assert sam["Parameters"]["AllowAnonymousWrites"]["Default"] == "false"
+    assert samconfig_overrides()["prod"].get("AllowAnonymousWrites", "false") == "false"
+
+
+def test_the_web_page_knows_its_issuer_and_client(resources):
+    variables = resources["WebPageFunction"]["Properties"]["Environment"]["Variables"]
+    assert {"AUTH_ISSUER", "AUTH_CLIENT_ID", "AUTH_SCOPES"} <= variables.keys()
 
 
 # ------------------------------------------------------------------ data
