@@ -6,6 +6,7 @@
 //! <command>` runs a command (the test suite) next to a throwaway DynamoDB Local;
 //! `bookshelf-local replay-failures` invokes a stream function again with the records it gave
 //! up on.
+pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod dynamodb_local;
