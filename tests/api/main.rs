@@ -6,6 +6,7 @@
 //! `bookshelf_testing` (`LocalApi::start` for the whole stack) with tables of
 //! its own, so tests never share state. Run with `make test`.
 
+mod auth;
 mod bad_events;
 mod books_api;
 mod contract;

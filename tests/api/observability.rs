@@ -116,7 +116,8 @@ fn local_cursor_secret() -> String {
 #[tokio::test]
 async fn every_request_writes_one_valid_emf_access_line_and_no_secret() {
     let api = LocalApi::start().await;
-    let token = "eyJhbGciOiJSUzI1NiJ9.secret-payload.secret-signature";
+    // A real token (writes need one): the development provider's write token.
+    let token = api.write_token().to_owned();
     let bearer = format!("Bearer {token}");
     let mut request_ids = BTreeSet::new();
     let mut remember = |response: &bookshelf_testing::Response| {
@@ -216,7 +217,7 @@ async fn every_request_writes_one_valid_emf_access_line_and_no_secret() {
     let output = api.output();
     let secret = local_cursor_secret();
     for (what, secret) in [
-        ("the bearer token", token),
+        ("the bearer token", token.as_str()),
         ("the cursor", cursor.as_str()),
         ("the cursor-signing key", secret.as_str()),
     ] {

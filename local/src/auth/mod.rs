@@ -9,7 +9,7 @@
 pub mod authorizer;
 pub mod claims;
 pub mod idp;
-mod keys;
+pub mod keys;
 
 pub use authorizer::{Authorized, Denied, JwtAuthorizer};
 pub use idp::{DevIdp, IDP_PATH};

@@ -5,6 +5,11 @@
 //! crashes, times out (its own `Timeout`) or returns a malformed result → 500 (Lambda
 //! reports all of these to API Gateway as a failed invoke); no answer within the
 //! integration timeout (`TimeoutInMillis`, 30 s by default) → 503.
+//!
+//! A route with an `Auth` is checked by the JWT authorizer before its function runs (401 or
+//! 403 with API Gateway's `{"message": …}` and `www-authenticate`); the token's claims then
+//! go to the function as `requestContext.authorizer.jwt`. Requests under `/_local/idp` are
+//! answered by the development identity provider, when there is one.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -26,7 +31,10 @@ use tokio_util::sync::CancellationToken;
 use super::event::{IncomingRequest, RequestMeta, build_event};
 use super::response::{GatewayResponse, gateway_error, map_response};
 use super::routes::RouteTable;
+use crate::auth::idp::IdpRequest;
+use crate::auth::{Denied, DevIdp, IDP_PATH, JwtAuthorizer};
 use crate::lambda::Invoker;
+use crate::template::RouteAuth;
 
 /// Largest request body an HTTP API accepts.
 pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
@@ -38,6 +46,8 @@ pub struct Target {
     pub invoker: Invoker,
     /// How long API Gateway waits for it (`TimeoutInMillis`).
     pub integration_timeout: Duration,
+    /// The route's `Auth`: checked by [`Gateway::authorizer`] before the function runs.
+    pub auth: Option<RouteAuth>,
 }
 
 /// The HTTP API: its routes.
@@ -45,6 +55,12 @@ pub struct Target {
 pub struct Gateway {
     /// Every route, most specific first.
     pub routes: RouteTable<Target>,
+    /// The JWT authorizer of the routes with an `Auth` (locally, every authorizer of the
+    /// template trusts the development provider). A route with `Auth` and no authorizer
+    /// here is refused with 401, never served open.
+    pub authorizer: Option<JwtAuthorizer>,
+    /// The development identity provider served under `/_local/idp`.
+    pub idp: Option<Arc<DevIdp>>,
 }
 
 /// Serves `gateway` on `listener` until `shutdown` is cancelled.
@@ -127,6 +143,17 @@ async fn route<'g>(
     }
     let body = Bytes::from(collected);
 
+    if let (Some(idp), Some(idp_path)) = (&gateway.idp, parts.uri.path().strip_prefix(IDP_PATH)) {
+        let request = IdpRequest {
+            method: parts.method.as_str(),
+            path: idp_path,
+            query: parts.uri.query().unwrap_or_default(),
+            headers: &parts.headers,
+            body: &body,
+        };
+        return (idp.handle(&request), Some("dev-idp"));
+    }
+
     let Some(matched) = gateway.routes.find(parts.method.as_str(), parts.uri.path()) else {
         return (gateway_error(StatusCode::NOT_FOUND), None);
     };
@@ -150,7 +177,27 @@ async fn route<'g>(
         route_key: &matched.route.key,
         path_parameters: &matched.path_parameters,
     };
-    let event = Bytes::from(build_event(&incoming, &meta).to_string());
+    let mut event = build_event(&incoming, &meta);
+    if let Some(auth) = &target.auth {
+        let authorization = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let checked = match &gateway.authorizer {
+            Some(authorizer) => authorizer.authorize(authorization, &auth.scopes),
+            None => Err(Denied::Unauthorized(
+                "no authorizer is configured".to_owned(),
+            )),
+        };
+        match checked {
+            Ok(authorized) => {
+                event["requestContext"]["authorizer"] =
+                    authorized.to_context(!auth.scopes.is_empty());
+            }
+            Err(denied) => return (refusal(&denied), None),
+        }
+    }
+    let event = Bytes::from(event.to_string());
     let name = Some(target.invoker.name());
     let invoked = tokio::time::timeout(target.integration_timeout, target.invoker.invoke(event));
     let response = match invoked.await {
@@ -168,6 +215,22 @@ async fn route<'g>(
         }),
     };
     (response, name)
+}
+
+/// API Gateway's answer to a request its authorizer refused.
+fn refusal(denied: &Denied) -> GatewayResponse {
+    let (status, message) = match denied {
+        Denied::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+        Denied::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+    };
+    let mut response = gateway_error(status);
+    response.body = Bytes::from(serde_json::json!({ "message": message }).to_string());
+    if let Ok(value) = HeaderValue::from_str(&denied.www_authenticate()) {
+        response
+            .headers
+            .push((http::header::WWW_AUTHENTICATE, value));
+    }
+    response
 }
 
 /// Reads and discards the rest of a refused body (up to a bound), so the client gets to

@@ -1,6 +1,13 @@
 //! `bookshelf-local serve`: the whole template on one machine. Builds the functions, starts
 //! DynamoDB Local (unless given an endpoint), creates the tables, runs every function against
 //! its own Runtime API, serves the HTTP API and polls the streams, until Ctrl-C.
+//!
+//! Sign-in: the development identity provider is served under `/_local/idp` on the same
+//! port, and every JWT authorizer of the template is wired to it (its issuer, its client
+//! ids as audiences): the template's own issuer (the stack's Cognito user pool, or the
+//! `IssuerUrl` parameter) cannot be reached locally. Functions whose template environment
+//! names `AUTH_ISSUER` / `AUTH_CLIENT_ID` (the web page) get the provider's issuer and its
+//! web client id instead.
 
 mod cargo;
 mod environment;
@@ -19,13 +26,15 @@ use tokio_util::sync::CancellationToken;
 pub use cargo::{BuildError, check_binaries};
 pub use environment::{LocalScope, function_environment};
 
+use crate::auth::DevIdp;
+use crate::auth::idp::{MACHINE_CLIENT_ID, MACHINE_CLIENT_SECRET, WEB_CLIENT_ID};
 use crate::cli::ServeArgs;
 use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError, Storage};
 use crate::gateway::routes::{Route, RouteError, RouteTable};
 use crate::gateway::{Gateway, Target};
 use crate::lambda::{self, FunctionSpec, Invoker};
 use crate::tables::{self, TableError};
-use crate::template::{Template, TemplateError};
+use crate::template::{HttpEvent, Template, TemplateError};
 use crate::{client, streams, workspace};
 
 /// The line printed once everything is ready; tests wait for it.
@@ -58,6 +67,9 @@ pub enum ServeError {
     /// The HTTP port could not be opened, or signals could not be watched.
     #[error("{0}: {1}")]
     Io(&'static str, std::io::Error),
+    /// The development identity provider's key could not be made.
+    #[error(transparent)]
+    Key(#[from] crate::auth::keys::KeyError),
 }
 
 /// Everything that runs until Ctrl-C.
@@ -116,7 +128,7 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
         template.root.clone()
     };
     // Validate routes before anything slow happens.
-    let placeholder_routes = http_routes(&template, |_| ())?;
+    let placeholder_routes = http_routes(&template, |_, _| ())?;
     drop(placeholder_routes);
 
     if !args.no_build {
@@ -173,24 +185,6 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
         stream_arns,
     };
 
-    let mut tasks = Vec::new();
-    let mut invokers: BTreeMap<String, Invoker> = BTreeMap::new();
-    for function in &template.functions {
-        let spec = FunctionSpec {
-            name: function.logical_id.clone(),
-            program: binary_dir.join(&function.binary),
-            environment: function_environment(function, &scope, &endpoint, &binary_dir),
-            timeout: function.timeout,
-        };
-        let (invoker, supervisors) = lambda::start(spec, 1, shutdown.clone());
-        tasks.extend(supervisors);
-        invokers.insert(function.logical_id.clone(), invoker);
-    }
-
-    let routes = http_routes(&template, |(function, timeout)| Target {
-        invoker: invokers[function].clone(),
-        integration_timeout: timeout,
-    })?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, args.port))
         .await
         .map_err(|e| ServeError::Io("cannot open the HTTP API port", e))?;
@@ -198,7 +192,38 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
         .local_addr()
         .map_err(|e| ServeError::Io("cannot open the HTTP API port", e))?
         .port();
+    let idp = Arc::new(DevIdp::new(&format!("http://127.0.0.1:{port}"))?);
+
+    let mut tasks = Vec::new();
+    let mut invokers: BTreeMap<String, Invoker> = BTreeMap::new();
+    for function in &template.functions {
+        let mut environment = function_environment(function, &scope, &endpoint, &binary_dir);
+        for (name, value) in [
+            ("AUTH_ISSUER", idp.issuer()),
+            ("AUTH_CLIENT_ID", WEB_CLIENT_ID.to_owned()),
+        ] {
+            if let Some(slot) = environment.get_mut(name) {
+                *slot = value;
+            }
+        }
+        let spec = FunctionSpec {
+            name: function.logical_id.clone(),
+            program: binary_dir.join(&function.binary),
+            environment,
+            timeout: function.timeout,
+        };
+        let (invoker, supervisors) = lambda::start(spec, 1, shutdown.clone());
+        tasks.extend(supervisors);
+        invokers.insert(function.logical_id.clone(), invoker);
+    }
+
+    let routes = http_routes(&template, |function, event| Target {
+        invoker: invokers[function].clone(),
+        integration_timeout: event.integration_timeout,
+        auth: event.auth.clone(),
+    })?;
     print_routes(&routes);
+    print_sign_in(&idp, port);
     println!("DynamoDB: {endpoint}");
 
     let streams_client = client::dynamodb_streams(&endpoint).await;
@@ -228,7 +253,11 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
         }
     }
 
-    let gateway = Arc::new(Gateway { routes });
+    let gateway = Arc::new(Gateway {
+        routes,
+        authorizer: Some(idp.authorizer()),
+        idp: Some(idp),
+    });
     tasks.push(tokio::spawn(crate::gateway::serve(
         listener,
         gateway,
@@ -238,11 +267,11 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
     Ok(Running { dynamodb, tasks })
 }
 
-/// The template's HTTP routes, each pointing at what `target` makes of
-/// (function logical id, integration timeout).
+/// The template's HTTP routes, each pointing at what `target` makes of the function's
+/// logical id and the event.
 fn http_routes<T>(
     template: &Template,
-    mut target: impl FnMut((&str, Duration)) -> T,
+    mut target: impl FnMut(&str, &HttpEvent) -> T,
 ) -> Result<RouteTable<T>, RouteError> {
     let mut routes = Vec::new();
     for function in &template.functions {
@@ -250,7 +279,7 @@ fn http_routes<T>(
             routes.push(Route::new(
                 event.method.as_deref(),
                 event.path.as_deref(),
-                target((&function.logical_id, event.integration_timeout)),
+                target(&function.logical_id, event),
             )?);
         }
     }
@@ -260,6 +289,24 @@ fn http_routes<T>(
 fn print_routes(routes: &RouteTable<Target>) {
     println!("Routes:");
     for route in routes.routes() {
-        println!("  {:<28} → {}", route.key, route.target.invoker.name());
+        let auth = route.target.auth.as_ref().map_or(String::new(), |auth| {
+            format!("  [{}: {}]", auth.authorizer, auth.scopes.join(" "))
+        });
+        println!(
+            "  {:<28} → {}{auth}",
+            route.key,
+            route.target.invoker.name()
+        );
     }
+}
+
+/// The development provider's issuer and how to get a token from it.
+fn print_sign_in(idp: &DevIdp, port: u16) {
+    println!(
+        "Sign-in: development identity provider {} (every authorizer of the template trusts it locally)",
+        idp.issuer()
+    );
+    println!(
+        "  token: curl -s -u {MACHINE_CLIENT_ID}:{MACHINE_CLIENT_SECRET} -d grant_type=client_credentials http://127.0.0.1:{port}/_local/idp/token"
+    );
 }

@@ -55,6 +55,18 @@ pub struct HttpEvent {
     pub path: Option<String>,
     /// `TimeoutInMillis`: how long API Gateway waits before answering 503.
     pub integration_timeout: Duration,
+    /// `Auth`: the authorizer that checks the route's callers, if any.
+    pub auth: Option<RouteAuth>,
+}
+
+/// An HttpApi event's `Auth`: which of the API's authorizers checks the route, and the
+/// scopes a token needs (any one of them; none = any valid token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteAuth {
+    /// `Authorizer`: a name under the HttpApi's `Auth.Authorizers`.
+    pub authorizer: String,
+    /// `AuthorizationScopes`.
+    pub scopes: Vec<String>,
 }
 
 /// Where a stream event source mapping starts reading.
@@ -161,6 +173,15 @@ struct HttpApiProperties {
     method: Option<String>,
     timeout_in_millis: Option<u64>,
     payload_format_version: Option<String>,
+    auth: Option<EventAuth>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EventAuth {
+    authorizer: Option<String>,
+    #[serde(default)]
+    authorization_scopes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -377,6 +398,7 @@ fn http_event(
             method: None,
             timeout_in_millis: None,
             payload_format_version: None,
+            auth: None,
         }
     } else {
         serde_norway::from_value(properties)
@@ -402,6 +424,14 @@ fn http_event(
         integration_timeout: props
             .timeout_in_millis
             .map_or(DEFAULT_INTEGRATION_TIMEOUT, Duration::from_millis),
+        // `NONE` (and no authorizer) leaves the route open, as SAM does.
+        auth: props.auth.and_then(|auth| {
+            let authorizer = auth.authorizer.filter(|name| name != "NONE")?;
+            Some(RouteAuth {
+                authorizer,
+                scopes: auth.authorization_scopes,
+            })
+        }),
     })
 }
 

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_norway::Value;
 
 pub use expr::{Expr, Scope, Unresolved};
-pub use function::{FailureBucket, Function, HttpEvent, StartingPosition, StreamEvent};
+pub use function::{FailureBucket, Function, HttpEvent, RouteAuth, StartingPosition, StreamEvent};
 pub use table::{AttributeDefinition, KeyElement, Projection, SecondaryIndex, Table};
 
 use function::{FunctionMetadata, FunctionProperties, FunctionSource};

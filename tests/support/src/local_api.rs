@@ -9,6 +9,11 @@
 //! # }
 //! ```
 //!
+//! Requests carry a write token by default: at start the API gets one from the runner's
+//! development identity provider (client credentials, `bookshelf-local`), as a script would.
+//! [`LocalApi::anonymous`] sends without a token, [`LocalApi::with_token`] with another
+//! (e.g. [`LocalApi::token`] with `bookshelf/books.read` only).
+//!
 //! Needs `DYNAMODB_ENDPOINT` (run the tests with `make test`) and the workspace's binaries
 //! built (`cargo nextest run --workspace` builds them before running tests).
 
@@ -74,6 +79,65 @@ pub struct LocalApi {
     child: Child,
     output: Arc<Mutex<String>>,
     client: Client<HttpConnector, Full<Bytes>>,
+    token: String,
+}
+
+/// Who a request is sent as.
+#[derive(Debug, Clone, Copy)]
+enum Credentials<'a> {
+    /// The API's write token (the default).
+    Default,
+    /// No `Authorization` header.
+    Anonymous,
+    /// This bearer token.
+    Token(&'a str),
+}
+
+/// Requests sent as someone other than the default caller: see [`LocalApi::anonymous`] and
+/// [`LocalApi::with_token`].
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    api: &'a LocalApi,
+    credentials: Credentials<'a>,
+}
+
+impl Caller<'_> {
+    /// Like [`LocalApi::request`], as this caller.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Response {
+        self.api
+            .send(self.credentials, method, path, headers, body.into())
+            .await
+    }
+
+    /// `GET path`, as this caller.
+    pub async fn get(&self, path: &str) -> Response {
+        self.request("GET", path, &[], Bytes::new()).await
+    }
+
+    /// `DELETE path` with optional headers, as this caller.
+    pub async fn delete(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.request("DELETE", path, headers, Bytes::new()).await
+    }
+
+    /// A request with a JSON body (`content-type: application/json`), as this caller.
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Response {
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        all.push(("content-type", "application/json"));
+        self.request(method, path, &all, Bytes::from(body.to_string()))
+            .await
+    }
 }
 
 impl LocalApi {
@@ -148,9 +212,65 @@ impl LocalApi {
             child,
             output,
             client: Client::builder(TokioExecutor::new()).build_http(),
+            token: String::new(),
         };
         api.base_url = api.wait_until_ready().await;
+        api.token = api.token(None).await;
         api
+    }
+
+    /// A new access token from the runner's development identity provider (client
+    /// credentials as `bookshelf-local`), with `scope` (space-separated) or every scope.
+    ///
+    /// # Panics
+    /// When the provider does not issue one.
+    pub async fn token(&self, scope: Option<&str>) -> String {
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode("bookshelf-local:bookshelf-local-secret");
+        let mut form = "grant_type=client_credentials".to_owned();
+        if let Some(scope) = scope {
+            form.push_str("&scope=");
+            form.push_str(&scope.replace(' ', "+"));
+        }
+        let response = self
+            .send(
+                Credentials::Anonymous,
+                "POST",
+                "/_local/idp/token",
+                &[
+                    ("authorization", &format!("Basic {basic}")),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                Bytes::from(form),
+            )
+            .await;
+        assert_eq!(response.status, 200, "token request: {}", response.text());
+        response.json()["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access_token in {}", response.text()))
+            .to_owned()
+    }
+
+    /// The write token every request carries by default.
+    pub fn write_token(&self) -> &str {
+        &self.token
+    }
+
+    /// Requests without a token.
+    pub fn anonymous(&self) -> Caller<'_> {
+        Caller {
+            api: self,
+            credentials: Credentials::Anonymous,
+        }
+    }
+
+    /// Requests with `token` instead of the default write token.
+    pub fn with_token<'a>(&'a self, token: &'a str) -> Caller<'a> {
+        Caller {
+            api: self,
+            credentials: Credentials::Token(token),
+        }
     }
 
     /// Runs `bookshelf-local replay-failures` against this instance's stack (its template,
@@ -211,7 +331,8 @@ impl LocalApi {
         }
     }
 
-    /// Sends a request; `path` starts with `/` and may hold a query string.
+    /// Sends a request with the write token (unless `headers` has an `Authorization`);
+    /// `path` starts with `/` and may hold a query string.
     ///
     /// # Panics
     /// When the request cannot be sent (the runner is down).
@@ -222,6 +343,26 @@ impl LocalApi {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> Response {
+        self.send(Credentials::Default, method, path, headers, body.into())
+            .await
+    }
+
+    async fn send(
+        &self,
+        credentials: Credentials<'_>,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Response {
+        let token = match credentials {
+            Credentials::Default if !self.token.is_empty() => Some(self.token.as_str()),
+            Credentials::Token(token) => Some(token),
+            Credentials::Default | Credentials::Anonymous => None,
+        };
+        let has_authorization = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("authorization"));
         let method =
             Method::from_bytes(method.as_bytes()).unwrap_or_else(|e| panic!("bad method: {e}"));
         let mut builder = Request::builder()
@@ -230,8 +371,11 @@ impl LocalApi {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
+        if let (Some(token), false) = (token, has_authorization) {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
         let request = builder
-            .body(Full::new(body.into()))
+            .body(Full::new(body))
             .unwrap_or_else(|e| panic!("invalid request: {e}"));
         let response = self.client.request(request).await.unwrap_or_else(|e| {
             panic!(
