@@ -57,6 +57,15 @@ done
     exit 1
 }
 
+# Writes need a token: one with every scope from the runner's development identity
+# provider (client credentials), sent on every request. The ignored_auth check
+# still sends requests without it and expects API Gateway's 401.
+token=$(curl -sSf -u bookshelf-local:bookshelf-local-secret -d grant_type=client_credentials \
+    "$url/_local/idp/token" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])') || {
+    say "could not get a token from $url/_local/idp/token"
+    exit 1
+}
+
 # ---------------------------------------------------------------- the run
 say "checking $url against openapi.yaml"
 # Every check but one: use-after-free (ST301) treats every URL under a deleted
@@ -68,6 +77,7 @@ say "checking $url against openapi.yaml"
 # end-to-end and handler tests (tests/api/books_api.rs, tests/api/tutorial.rs,
 # functions/delete-book).
 "$VENV/bin/schemathesis" --config-file schemathesis.toml run openapi.yaml --url "$url" \
+    --header "Authorization: Bearer $token" \
     --checks all --exclude-checks use_after_free \
     --phases examples,coverage,fuzzing,stateful \
     --report junit --report-dir test-artifacts/schemathesis
