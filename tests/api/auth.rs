@@ -305,6 +305,32 @@ async fn a_user_signs_in_with_authorization_code_and_pkce() {
         .await;
     assert_eq!(created.status, 201, "{}", created.text());
 
+    // The history names the signed-in user, for the create and for a delete by
+    // a machine client.
+    let id = created.json()["id"].as_str().expect("an id").to_owned();
+    let deleted = api.delete(&format!("/books/{id}"), &[]).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    let history = api.history_with(&id, 2).await;
+    let by: Vec<Value> = history["items"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| json!([entry["event"], entry["by"]["name"]]))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            json!(["deleted", "bookshelf-local"]),
+            json!(["created", "alice"])
+        ],
+        "{history}"
+    );
+    assert!(
+        history["items"][1]["by"]["sub"]
+            .as_str()
+            .is_some_and(|sub| !sub.is_empty())
+    );
+
     // Another origin is not a valid redirect.
     let foreign = query.replace(&encoded_redirect, "https%3A%2F%2Fevil.example.com%2F");
     let refused = api
