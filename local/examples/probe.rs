@@ -11,7 +11,9 @@
 //! time it is seen; one with `poison: true` every time, until the file named by
 //! `PROBE_CURE` exists. The keys of every record not failed are appended (one JSON line
 //! each) to the file named by `PROBE_PROCESSED`. With `PROBE_CRASH_AT_INIT` set the process
-//! exits before serving.
+//! exits before serving. With `PROBE_EVENTS` set, every HTTP invocation appends
+//! `start <path> <pid>` to that file before it is handled and `end <path> <pid>` after,
+//! so tests can assert the order of events instead of timings.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -40,6 +42,29 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
     }
     let path = payload["rawPath"].as_str().unwrap_or_default().to_owned();
     println!("probe: {} {path}", context.request_id);
+    record_event("start", &path);
+    let answer = answer(&path, payload, context).await;
+    record_event("end", &path);
+    answer
+}
+
+/// Appends `<what> <path> <pid>` to `PROBE_EVENTS`, if set.
+fn record_event(what: &str, path: &str) {
+    if let Ok(events) = std::env::var("PROBE_EVENTS")
+        && let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(events)
+    {
+        let _ = writeln!(file, "{what} {path} {}", std::process::id());
+    }
+}
+
+async fn answer(
+    path: &str,
+    payload: Value,
+    context: lambda_runtime::Context,
+) -> Result<Value, Error> {
     match path.rsplit('/').next().unwrap_or_default() {
         "crash" => std::process::exit(3),
         "error" => Err("probe failed on purpose".into()),

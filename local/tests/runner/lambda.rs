@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bookshelf_local::lambda::{self, FunctionSpec, InvokeError, Invoker};
 use bytes::Bytes;
@@ -49,6 +49,27 @@ fn start(timeout: Duration, extra: &[(&str, &str)]) -> (Invoker, CancellationTok
     let shutdown = CancellationToken::new();
     let (invoker, _tasks) = lambda::start(spec, 1, shutdown.clone());
     (invoker, shutdown)
+}
+
+/// A fresh file for the probe's `start`/`end` lines, and its environment variable.
+fn events_file() -> (PathBuf, (&'static str, String)) {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("probe-events-{}", uuid::Uuid::new_v4()));
+    let variable = ("PROBE_EVENTS", path.display().to_string());
+    (path, variable)
+}
+
+/// The probe's `start`/`end` lines so far, as `(what, path, pid)`.
+fn events(file: &PathBuf) -> Vec<(String, String, String)> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            let mut parts = line.split(' ').map(str::to_owned);
+            let mut next = || parts.next().unwrap_or_default();
+            (next(), next(), next())
+        })
+        .collect()
 }
 
 fn event(path: &str, query: Value) -> Bytes {
@@ -104,14 +125,10 @@ async fn a_crash_fails_its_invocation_and_the_process_is_restarted() {
 
 #[tokio::test]
 async fn a_timeout_fails_its_invocation_and_replaces_the_process() {
-    let (invoker, shutdown) = start(Duration::from_secs(1), &[]);
-    let started = Instant::now();
+    let (file, variable) = events_file();
+    let (invoker, shutdown) = start(Duration::from_secs(1), &[(variable.0, &variable.1)]);
     let timed_out = invoker.invoke(event("/sleep", json!({"ms": "5000"}))).await;
     assert_eq!(timed_out, Err(InvokeError::Timeout(Duration::from_secs(1))));
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "failed at the timeout, not after the sleep"
-    );
     let document = json(&InvokeError::Timeout(Duration::from_secs(1)).document());
     assert_eq!(
         document["errorMessage"],
@@ -122,6 +139,17 @@ async fn a_timeout_fails_its_invocation_and_replaces_the_process() {
         .await
         .expect("replaced");
     assert_eq!(json(&after), json!({"hello": "world"}));
+    // The order of events, not a timing: the sleep started and never ended (its
+    // process was stopped at the timeout), and a new process served the next event.
+    let seen = events(&file);
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(
+        (seen[0].0.as_str(), seen[0].1.as_str()),
+        ("start", "/sleep")
+    );
+    assert_eq!((seen[1].0.as_str(), seen[1].1.as_str()), ("start", "/bare"));
+    assert_eq!((seen[2].0.as_str(), seen[2].1.as_str()), ("end", "/bare"));
+    assert_ne!(seen[0].2, seen[1].2, "the timed-out process was replaced");
     shutdown.cancel();
 }
 
@@ -151,14 +179,16 @@ async fn a_function_that_cannot_start_fails_invocations_instead_of_hanging() {
 
 #[tokio::test]
 async fn invocations_queue_and_run_one_at_a_time() {
-    let (invoker, shutdown) = start(Duration::from_secs(10), &[]);
-    let started = Instant::now();
+    let (file, variable) = events_file();
+    let (invoker, shutdown) = start(Duration::from_secs(10), &[(variable.0, &variable.1)]);
     let slow = |ms: &str| invoker.invoke(event("/sleep", json!({"ms": ms})));
     let (a, b) = tokio::join!(slow("300"), slow("300"));
     assert!(a.is_ok() && b.is_ok());
-    assert!(
-        started.elapsed() >= Duration::from_millis(600),
-        "one process serves one event at a time"
-    );
+    // One process serves one event at a time: each ends before the next starts.
+    let seen: Vec<String> = events(&file).into_iter().map(|(what, _, _)| what).collect();
+    assert_eq!(seen, ["start", "end", "start", "end"]);
+    let pids: std::collections::BTreeSet<String> =
+        events(&file).into_iter().map(|(_, _, pid)| pid).collect();
+    assert_eq!(pids.len(), 1, "one process");
     shutdown.cancel();
 }
