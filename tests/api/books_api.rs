@@ -246,24 +246,37 @@ async fn of_eight_concurrent_writers_with_one_if_match_exactly_one_wins() {
             let api = api.clone();
             let path = path.clone();
             tokio::spawn(async move {
-                api.send_json(
-                    "PUT",
-                    &path,
-                    &[("if-match", "\"1\"")],
-                    &json!({"title": format!("Writer {writer}"), "author": "A"}),
-                )
-                .await
-                .status
+                let title = format!("Writer {writer}");
+                let status = api
+                    .send_json(
+                        "PUT",
+                        &path,
+                        &[("if-match", "\"1\"")],
+                        &json!({"title": title, "author": "A"}),
+                    )
+                    .await
+                    .status;
+                (status, title)
             })
         })
         .collect();
     let mut statuses = Vec::new();
+    let mut winners = Vec::new();
     for writer in writers {
-        statuses.push(writer.await.unwrap());
+        let (status, title) = writer.await.unwrap();
+        statuses.push(status);
+        if status == 200 {
+            winners.push(title);
+        }
     }
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
-    assert_eq!(api.get(&path).await.json()["version"], 2);
+    let stored = api.get(&path).await.json();
+    assert_eq!(stored["version"], 2);
+    assert_eq!(
+        stored["title"], winners[0],
+        "the stored title is the winner's"
+    );
 }
 
 #[tokio::test]

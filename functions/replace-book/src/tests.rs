@@ -158,15 +158,22 @@ async fn of_concurrent_writers_with_one_if_match_exactly_one_wins() {
             &json!({"title": format!("Writer {writer}"), "author": "A"}),
         )
         .header("If-Match", "\"1\"");
-        tokio::spawn(async move { call(app, handle, &event).await })
+        tokio::spawn(async move { (writer, call(app, handle, &event).await) })
     });
     let mut statuses = Vec::new();
+    let mut winners = Vec::new();
     for writer in writers {
-        statuses.push(writer.await.unwrap().status);
+        let (writer, response) = writer.await.unwrap();
+        statuses.push(response.status);
+        if response.status == 200 {
+            winners.push(format!("Writer {writer}"));
+        }
     }
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
-    assert_eq!(app.store.get(&book.id).await.unwrap().unwrap().version, 2);
+    let stored = app.store.get(&book.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.title, winners[0], "the stored title is the winner's");
 }
 
 #[tokio::test]
