@@ -290,6 +290,9 @@ test('the shelf lists the books sorted by title, on a laptop and on a phone', { 
   for (const [title, author, genre] of books) await seed(title, author, genre);
 
   const page = await openPage(t);
+  // Reloaded: the session stays (sessionStorage), and no "Signed in" message is left in the picture.
+  await page.reload();
+  await shelfLoaded(page);
   assert.equal(await page.getByTestId('signed-in-as').textContent(), 'Signed in as alice');
   const sorted = books.map(([title, author, genre]) => [title, author, genre ?? '—'])
     .sort(([a], [b]) => a.toLowerCase().localeCompare(b.toLowerCase()));
@@ -756,4 +759,25 @@ test('a sign-in answer that does not match the sign-in started here is refused',
   assert.equal(new URL(page.url()).search, '', 'the code is taken out of the address');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('bookshelf.session')), null);
   assert.equal(await page.getByTestId('account').getByRole('button', { name: 'Sign in', exact: true }).isVisible(), true);
+});
+
+test('coming back from the sign-in page without signing in keeps the edit too', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Hesitant ${RUN}`;
+  const page = await openPage(t, `?author=${encodeURIComponent(author)}`);
+  const dialog = page.getByTestId('book-dialog');
+  await page.getByRole('button', { name: 'Add a book' }).click();
+  await dialog.waitFor();
+  await fillBook(page, { title: 'Lady Susan', author });
+  await patchSession(page, { expiresAt: 0 });
+  await dialog.getByRole('button', { name: 'Add book' }).click();
+  const formError = page.getByTestId('form-error');
+  await formError.getByRole('button', { name: 'Sign in again' }).click();
+  await page.waitForURL((url) => url.pathname === '/_local/idp/authorize');
+
+  await page.goBack();
+  await dialog.waitFor();
+  assert.equal(await dialog.getByLabel('Title').inputValue(), 'Lady Susan');
+  assert.match(await formError.textContent(), /You are not signed in/);
+  assert.equal(await page.getByTestId('account').getByRole('button', { name: 'Sign in again' }).count(), 1);
+  assert.deepEqual((await api('GET', `/books?author=${encodeURIComponent(author)}`)).json.items, []);
 });

@@ -387,7 +387,6 @@ function signOut() {
 function takeSignInAnswer() {
   const params = new URLSearchParams(location.search);
   if (!params.has('state') || !(params.has('code') || params.has('error'))) {
-    store(DRAFT_KEY, null); // an edit kept for a sign-in that never came back
     return null;
   }
   const pending = stored(PENDING_KEY);
@@ -399,7 +398,6 @@ function takeSignInAnswer() {
 /** Exchanges the code for tokens (a public client: the PKCE verifier, no secret). */
 async function finishSignIn({ pending, params }) {
   if (!pending || typeof pending.state !== 'string' || pending.state !== params.get('state')) {
-    store(DRAFT_KEY, null);
     throw new RequestFailed('Sign-in failed: the answer did not come from a sign-in started on this page. Sign in again.');
   }
   if (params.has('error')) {
@@ -723,9 +721,12 @@ function editorDraft() {
 }
 
 /** Reopens what was kept across signing in: the book form, or a delete to confirm. */
-function restoreDraft(draft, session) {
+function restoreDraft(draft) {
   if (!draft || typeof draft !== 'object') return;
-  const who = session ? `You are signed in as ${session.name}.` : 'You are not signed in.';
+  const session = currentSession();
+  const who = session && !sessionExpired(session)
+    ? `You are signed in as ${session.name}.`
+    : 'You are not signed in: saving will ask you to sign in again.';
   if (draft.kind === 'delete' && draft.book) {
     openDelete(draft.book);
     $('delete-error').replaceChildren(h('p', { class: 'form-note' }, `${who} Confirm the delete again.`));
@@ -1120,24 +1121,29 @@ async function start() {
 
   // Back from the sign-in page: the address is put back first, so that the
   // shelf loads with its filter while the code is exchanged.
+  // An edit kept across signing in comes back once, whether the sign-in
+  // completed or the person came back without it (Back on the sign-in page).
   const answer = takeSignInAnswer();
+  const draft = stored(DRAFT_KEY);
+  store(DRAFT_KEY, null);
+  window.addEventListener('pageshow', (event) => {
+    // Back to this very page (the back/forward cache): it still has the edit open.
+    if (event.persisted) store(DRAFT_KEY, null);
+  });
   drawAccount();
   readAddress();
   loadShelf();
   if (answer) {
-    const draft = stored(DRAFT_KEY);
-    store(DRAFT_KEY, null);
-    let session = null;
     try {
-      session = await finishSignIn(answer);
+      const session = await finishSignIn(answer);
       showStatus(`Signed in as ${session.name}.`);
     } catch (error) {
       showAlert(error.message, signInFromPage);
     }
     drawAccount();
     redrawShelf();
-    restoreDraft(draft, session);
   }
+  restoreDraft(draft);
 }
 
 start();
