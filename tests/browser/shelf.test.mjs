@@ -586,6 +586,7 @@ test('signed out, the shelf is read-only: no add, edit or delete', { timeout: TE
   assert.deepEqual(await titlesShown(page), ['Walden']);
   const account = page.getByTestId('account');
   assert.equal(await account.getByRole('button', { name: 'Sign in', exact: true }).isVisible(), true);
+  assert.equal(await account.innerText(), 'Sign in');
   assert.equal(await page.getByRole('button', { name: 'Add a book' }).isVisible(), false);
   const row = rowOf(page, 'Walden');
   assert.equal(await row.getByRole('button', { name: 'Edit Walden' }).count(), 0);
@@ -686,6 +687,7 @@ test('an expired session asks to sign in again, and the edit in progress survive
   assert.match(await formError.textContent(), /your changes are kept/);
   assert.equal((await api('GET', `/books/${book.id}`)).json.version, 1, 'nothing was saved');
   await page.getByTestId('account').getByText('your session has expired').waitFor({ state: 'attached' });
+  assert.equal(await page.getByTestId('account').textContent(), 'alice, your session has expired.Sign in againSign out');
   await page.screenshot({ path: path.join(ARTIFACTS, 'session-expired.png') });
 
   // Sign in again (as someone else, even): the edit comes back, on the same shelf.

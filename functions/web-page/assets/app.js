@@ -454,11 +454,11 @@ function drawAccount() {
       h('button', { type: 'button', class: 'button quiet', onclick: signOut }, 'Sign out'),
     );
   } else {
-    box.replaceChildren(
+    box.replaceChildren(...[
       session ? h('span', { class: 'account-name' }, `${session.name}, your session has expired.`) : null,
       h('button', { type: 'button', class: 'button', onclick: signInFromPage }, session ? 'Sign in again' : 'Sign in'),
       session ? h('button', { type: 'button', class: 'button quiet', onclick: signOut }, 'Sign out') : null,
-    );
+    ].filter(Boolean));
   }
   $('add-book').hidden = !canWrite();
 }
