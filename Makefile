@@ -72,10 +72,17 @@ policy-test: setup ## sam validate --lint, the policy tests of template.yaml (te
 	BC_SKIP_MAPPING=TRUE $(CURDIR)/.tools/checkov/bin/checkov --config-file .checkov.yaml
 
 # The end-to-end tests run the function binaries, and `cargo nextest` builds
-# test targets only: the binaries are built first.
+# test targets only: the binaries are built first, in the same invocation as
+# every test target, so that the features dev-dependencies add (tokio's, …)
+# are resolved once and nextest, the browser tests and schemathesis reuse one
+# build instead of rebuilding the dependency tree for each.
+BUILD_ALL := cargo build --workspace --all-targets
+# The local runner as that build made it: `cargo run -p bookshelf-local` would
+# resolve features for that one package and rebuild half the tree twice.
+RUNNER := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug/bookshelf-local
 test: setup lint validate policy-test ## Everything CI checks: lint, validate, policy-test, then all tests (Rust, then the web page in chromium) against DynamoDB Local
-	cargo build --workspace --bins
-	cargo run -q -p bookshelf-local -- with-dynamodb -- cargo nextest run --workspace
+	$(BUILD_ALL)
+	$(RUNNER) with-dynamodb -- cargo nextest run --workspace
 	$(browser-tests)
 	bash scripts/schemathesis.sh
 
@@ -85,12 +92,12 @@ test: setup lint validate policy-test ## Everything CI checks: lint, validate, p
 # next to their own DynamoDB Local. Screenshots land in test-artifacts/.
 define browser-tests
 bash scripts/setup.sh --browser
-cargo build --workspace --bins
-cargo run -q -p bookshelf-local -- with-dynamodb -- node --test tests/browser/*.test.mjs
+$(BUILD_ALL)
+$(RUNNER) with-dynamodb -- node --test tests/browser/*.test.mjs
 endef
 
 contract-test: setup ## Only schemathesis: the local runner against openapi.yaml, every check, fixed seed
-	cargo build --workspace --bins
+	$(BUILD_ALL)
 	bash scripts/schemathesis.sh
 
 browser-test: setup ## Only the browser tests of the web page (Playwright + chromium, against the local runner)

@@ -6,8 +6,9 @@ HTTP functions get an API Gateway HTTP API (payload format 2.0) request. Each
 starts from `sam local generate-event apigateway http-api-proxy` and is then
 made to look like what API Gateway really sends for that route: route key, path
 parameters, decoded query parameters, lower-cased headers, a plain-text JSON
-body, and no authorizer, client certificate, cookies or stage variables
-(Bookshelf's HTTP API has none of them).
+body, no client certificate, cookies or stage variables (Bookshelf's HTTP
+API has none of them), and on write routes the claims its JWT authorizer
+passes for a signed-in Cognito user (reads have no authorizer).
 
 The stream function (record-history) gets a DynamoDB Streams batch, from
 `sam local generate-event dynamodb update`, holding one book's life: created,
@@ -141,6 +142,25 @@ def generate(method: str, path: str) -> dict:
     return json.loads(out)
 
 
+def writer_claims(when: datetime) -> dict:
+    """What API Gateway's JWT authorizer passes for a Cognito user's access
+    token: every claim as a string (the scope as one space-separated string)."""
+    issued = int(when.timestamp()) - 60
+    return {
+        "auth_time": str(issued),
+        "client_id": "5l7n1sbk0gq1ojbbv39c7ke4mf",
+        "exp": str(issued + 3600),
+        "iat": str(issued),
+        "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_Bk5hElF0x",
+        "jti": "2f9d6a4e-1c3b-4f8e-9a7d-5b6c4d3e2f1a",
+        "scope": "openid bookshelf/books.read bookshelf/books.write",
+        "sub": "8c1b5d2e-7f3a-4e6b-9d0c-1a2b3c4d5e6f",
+        "token_use": "access",
+        "username": "alice",
+        "version": "2",
+    }
+
+
 def build(crate, method, route_path, raw_path, raw_query, extra_headers, body, request_id, second) -> dict:
     event = generate(method, raw_path)
     when = datetime(2026, 11, 24, 12, 0, second, tzinfo=timezone.utc)
@@ -173,6 +193,8 @@ def build(crate, method, route_path, raw_path, raw_query, extra_headers, body, r
     ctx = event["requestContext"]
     ctx.pop("authentication", None)
     ctx.pop("authorizer", None)
+    if method in ("POST", "PUT", "PATCH", "DELETE") and " " not in route_path:
+        ctx["authorizer"] = {"jwt": {"claims": writer_claims(when), "scopes": None}}
     ctx["apiId"] = API_ID
     ctx["domainName"] = DOMAIN
     ctx["domainPrefix"] = API_ID

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use bookshelf::domain::Actor;
 use bookshelf::store::book_item;
 use bookshelf::{Book, BookId};
 use serde::{Deserialize, Serialize};
@@ -194,7 +195,7 @@ async fn once(
                 created_at: now.clone(),
                 updated_at: now,
             };
-            let item = book_item(&book)?;
+            let item = book_item(&book, &Actor::anonymous())?;
             let started = Instant::now();
             client
                 .put_item()

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use bookshelf::domain::Actor;
 use bookshelf::store::book_item;
 use bookshelf::{Book, BookId};
 use bookshelf_local::tables;
@@ -93,7 +94,7 @@ impl BenchTable {
             let requests = chunk
                 .iter()
                 .map(|b| {
-                    let item = book_item(b)?;
+                    let item = book_item(b, &Actor::anonymous())?;
                     Ok(WriteRequest::builder()
                         .put_request(PutRequest::builder().set_item(Some(item)).build()?)
                         .build())

@@ -1,7 +1,7 @@
 use super::*;
 use bookshelf::Book;
 use bookshelf::domain::history::HistoryEntry;
-use bookshelf_testing::{ApiEvent, app, assert_problem, call, seed};
+use bookshelf_testing::{ApiEvent, app, assert_problem, call, seed, test_writer};
 use serde_json::Value;
 
 fn history(id: &str, query: &[(&str, &str)]) -> ApiEvent {
@@ -21,7 +21,9 @@ async fn record_versions(app: &App, book: &Book, count: u64) {
         let mut after = book.clone();
         after.version = version;
         after.title = format!("Title {version}");
-        let entry = HistoryEntry::of_write(before.as_ref(), Some(&after), "unused").unwrap();
+        let entry =
+            HistoryEntry::of_write(before.as_ref(), Some(&after), "unused", Some(test_writer()))
+                .unwrap();
         app.store.record_history(&book.id, &entry).await.unwrap();
         before = Some(after);
     }
@@ -71,7 +73,10 @@ async fn answers_after_the_book_is_deleted() {
     let app = app().await;
     let book = seed(app, "Dune", "Frank Herbert", None).await;
     record_versions(app, &book, 1).await;
-    app.store.delete(&book.id, None).await.unwrap();
+    app.store
+        .delete(&book.id, &Default::default(), &test_writer())
+        .await
+        .unwrap();
     let response = call(app, handle, &history(book.id.as_str(), &[])).await;
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(versions(&response.json()), [1]);

@@ -5,7 +5,9 @@
 
 use bookshelf::domain::clock::now_rfc3339;
 use bookshelf::domain::{Book, parse_create};
-use bookshelf::http::{BookEvent, JsonMediaType, book_response, idempotency_key, json_object};
+use bookshelf::http::{
+    BookEvent, JsonMediaType, book_response, idempotency_key, json_object, writer,
+};
 use bookshelf::store::CreateOutcome;
 use bookshelf::{ApiError, App};
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -13,11 +15,12 @@ use lambda_http::{Body, Request, Response};
 
 /// Answers one `POST /books` request.
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let by = writer(&request, app.allow_anonymous_writes)?;
     let body = json_object(&request, JsonMediaType::Json)?;
     let key = idempotency_key(&request)?;
     let fields = parse_create(&body).map_err(ApiError::Validation)?;
     let book = Book::create(fields, now_rfc3339());
-    let (book, replayed) = match app.store.create(&book, key).await? {
+    let (book, replayed) = match app.store.create(&book, key, &by).await? {
         CreateOutcome::Created(book) => (book, false),
         CreateOutcome::Replayed(book) => (book, true),
     };

@@ -241,3 +241,43 @@ async fn a_malformed_idempotency_key_is_400() {
     }
     assert_eq!(stored_count(app).await, 0);
 }
+
+#[tokio::test]
+async fn a_create_without_a_signed_in_caller_is_401_and_stores_nothing() {
+    let app = app().await;
+    let event = post()
+        .json(&json!({"title": "Dune", "author": "Frank Herbert"}))
+        .anonymous();
+    let response = call(app, handle, &event).await;
+    assert_problem(&response, 401, "unauthenticated");
+    assert_eq!(response.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(stored_count(app).await, 0);
+}
+
+#[tokio::test]
+async fn idempotency_keys_belong_to_their_caller() {
+    let app = app().await;
+    let body = json!({"title": "Dune", "author": "Frank Herbert"});
+    let key = "shared-key-1";
+    let alice = post()
+        .json(&body)
+        .header("idempotency-key", key)
+        .signed_in_as("sub-alice", "alice");
+    let bob = post()
+        .json(&body)
+        .header("idempotency-key", key)
+        .signed_in_as("sub-bob", "bob");
+    let first = call(app, handle, &alice).await;
+    let second = call(app, handle, &bob).await;
+    assert_eq!((first.status, second.status), (201, 201));
+    assert_ne!(
+        first.json()["id"],
+        second.json()["id"],
+        "two callers, two books"
+    );
+    assert_eq!(second.header("idempotent-replayed"), None);
+    let again = call(app, handle, &alice).await;
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(stored_count(app).await, 2);
+}

@@ -76,3 +76,26 @@ async fn malformed_if_match_is_400_and_deletes_nothing() {
     assert_problem(&response, 400, "bad-request");
     assert!(app.store.get(&book.id).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_delete_without_a_signed_in_caller_is_401_and_deletes_nothing() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let event = delete(book.id.as_str()).anonymous();
+    assert_problem(&call(app, handle, &event).await, 401, "unauthenticated");
+    assert_eq!(app.store.get(&book.id).await.unwrap(), Some(book));
+}
+
+#[tokio::test]
+async fn if_none_match_is_a_precondition_of_the_delete() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    for header in ["*", "\"1\""] {
+        let event = delete(book.id.as_str()).header("if-none-match", header);
+        assert_problem(&call(app, handle, &event).await, 412, "precondition-failed");
+        assert_eq!(app.store.get(&book.id).await.unwrap().as_ref(), Some(&book));
+    }
+    let event = delete(book.id.as_str()).header("if-none-match", "\"2\"");
+    assert_eq!(call(app, handle, &event).await.status, 204);
+    assert_eq!(app.store.get(&book.id).await.unwrap(), None);
+}

@@ -119,3 +119,57 @@ async fn concurrent_patches_without_if_match_all_apply() {
     }
     assert_eq!(app.store.get(&book.id).await.unwrap().unwrap().version, 9);
 }
+
+#[tokio::test]
+async fn a_patch_without_a_signed_in_caller_is_401_and_changes_nothing() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let event = patch(book.id.as_str(), &json!({"title": "X"})).anonymous();
+    assert_problem(&call(app, handle, &event).await, 401, "unauthenticated");
+    assert_eq!(app.store.get(&book.id).await.unwrap(), Some(book));
+}
+
+#[tokio::test]
+async fn a_patch_that_changes_nothing_writes_nothing() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    for body in [
+        json!({}),
+        json!({"title": "Dune"}),
+        json!({"genre": null}),
+        json!({"author": " Frank Herbert "}),
+    ] {
+        let response = call(app, handle, &patch(book.id.as_str(), &body)).await;
+        assert_eq!(response.status, 200, "{body}: {}", response.text());
+        assert_eq!(response.header("etag"), Some("\"1\""), "{body}");
+        assert_eq!(
+            app.store.get(&book.id).await.unwrap().as_ref(),
+            Some(&book),
+            "{body}"
+        );
+    }
+    let stale = patch(book.id.as_str(), &json!({})).header("if-match", "\"3\"");
+    assert_problem(&call(app, handle, &stale).await, 412, "precondition-failed");
+    let unknown = bookshelf::BookId::generate();
+    assert_problem(
+        &call(app, handle, &patch(unknown.as_str(), &json!({}))).await,
+        404,
+        "book-not-found",
+    );
+    let changed = call(
+        app,
+        handle,
+        &patch(book.id.as_str(), &json!({"title": "Dune", "genre": "SF"})),
+    )
+    .await;
+    assert_eq!(changed.header("etag"), Some("\"2\""));
+}
+
+#[tokio::test]
+async fn if_none_match_star_never_patches_an_existing_book() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let event = patch(book.id.as_str(), &json!({"title": "X"})).header("if-none-match", "*");
+    assert_problem(&call(app, handle, &event).await, 412, "precondition-failed");
+    assert_eq!(app.store.get(&book.id).await.unwrap(), Some(book));
+}

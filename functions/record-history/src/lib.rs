@@ -16,7 +16,7 @@ use bookshelf::app::emit;
 use bookshelf::domain::clock::now_epoch_millis;
 use bookshelf::domain::clock::rfc3339_from_epoch_millis;
 use bookshelf::domain::history::HistoryEntry;
-use bookshelf::store::{StoreError, book_from_item};
+use bookshelf::store::{StoreError, StoredBook, stored_book_from_item};
 use lambda_http::LambdaEvent;
 
 /// Why one stream record was not recorded.
@@ -98,26 +98,42 @@ fn is_book_record(record: &EventRecord) -> bool {
 pub async fn record_change(app: &App, record: &EventRecord) -> Result<bool, RecordError> {
     let before = image(&record.change.old_image)?;
     let after = image(&record.change.new_image)?;
+    let book = after
+        .as_ref()
+        .or(before.as_ref())
+        .map(|stored| stored.book.id.clone())
+        .ok_or(RecordError::NoImage)?;
     let deleted_at = rfc3339_from_epoch_millis(
         record
             .change
             .approximate_creation_date_time
             .timestamp_millis(),
     );
-    let entry = HistoryEntry::of_write(before.as_ref(), after.as_ref(), &deleted_at)
-        .ok_or(RecordError::NoImage)?;
-    let book = after
-        .as_ref()
-        .or(before.as_ref())
-        .ok_or(RecordError::NoImage)?;
-    Ok(app.store.record_history(&book.id, &entry).await?)
+    // A create or update is by whoever wrote the new image; a delete by whoever
+    // marked the book just before removing it.
+    let by = match (&before, &after) {
+        (_, Some(after)) => after.updated_by.clone(),
+        (Some(before), None) => before.deleted_by.clone(),
+        (None, None) => None,
+    };
+    let entry = HistoryEntry::of_write(
+        before.as_ref().map(|stored| &stored.book),
+        after.as_ref().map(|stored| &stored.book),
+        &deleted_at,
+        by,
+    );
+    match entry {
+        // A delete's mark changes no version: nothing happened to the book yet.
+        None => Ok(false),
+        Some(entry) => Ok(app.store.record_history(&book, &entry).await?),
+    }
 }
 
-fn image(image: &serde_dynamo::Item) -> Result<Option<bookshelf::Book>, StoreError> {
+fn image(image: &serde_dynamo::Item) -> Result<Option<StoredBook>, StoreError> {
     if image.is_empty() {
         return Ok(None);
     }
-    book_from_item(image.clone()).map(Some)
+    stored_book_from_item(image.clone()).map(Some)
 }
 
 #[cfg(test)]

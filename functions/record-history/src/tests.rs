@@ -159,3 +159,29 @@ async fn a_full_batch_is_recorded_whole_with_failures_in_stream_order() {
         assert_eq!(page.entries.len(), expected, "book {n}: {page:?}");
     }
 }
+
+#[tokio::test]
+async fn each_entry_says_who_made_the_change_and_a_deletes_mark_is_no_entry() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let (created, updated) = life(&book);
+    // The mark a delete leaves just before removing the book: same version,
+    // with who deletes it.
+    let deleter = json!({"M": {"sub": {"S": "sub-bob"}, "name": {"S": "bob"}}});
+    let mut mark = stream_record(402, Some(&updated), Some(&updated));
+    mark["dynamodb"]["NewImage"]["deletedBy"] = deleter.clone();
+    let mut removal = stream_record(403, Some(&updated), None);
+    removal["dynamodb"]["OldImage"]["deletedBy"] = deleter;
+    let event = stream_event(&[stream_record(401, None, Some(&created)), mark, removal]);
+    assert!(failures(&deliver(app, &event).await).is_empty());
+    let page = app.store.history(&book.id, 10, None).await.unwrap();
+    let events: Vec<ChangeKind> = page.entries.iter().map(|entry| entry.event).collect();
+    assert_eq!(
+        events,
+        [ChangeKind::Deleted, ChangeKind::Created],
+        "no entry for the mark"
+    );
+    let by = |index: usize| page.entries[index].by.as_ref().map(|by| by.name.as_str());
+    assert_eq!(by(0), Some("bob"), "the delete is by whoever marked it");
+    assert_eq!(by(1), Some(bookshelf_testing::test_writer().name.as_str()));
+}

@@ -82,7 +82,7 @@ async fn if_match_is_a_precondition() {
     let any = call(
         app,
         handle,
-        &put(book.id.as_str(), &body).header("If-Match", "*"),
+        &put(book.id.as_str(), &json!({"title": "T2", "author": "A"})).header("If-Match", "*"),
     )
     .await;
     assert_eq!(any.json()["version"], 3);
@@ -167,4 +167,60 @@ async fn of_concurrent_writers_with_one_if_match_exactly_one_wins() {
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
     assert_eq!(app.store.get(&book.id).await.unwrap().unwrap().version, 2);
+}
+
+#[tokio::test]
+async fn a_replace_without_a_signed_in_caller_is_401_and_changes_nothing() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let event = put(book.id.as_str(), &json!({"title": "X", "author": "Y"})).anonymous();
+    assert_problem(&call(app, handle, &event).await, 401, "unauthenticated");
+    assert_eq!(app.store.get(&book.id).await.unwrap(), Some(book));
+}
+
+#[tokio::test]
+async fn if_none_match_is_a_precondition_of_the_write() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", None).await;
+    let body = json!({"title": "Overwritten", "author": "X"});
+    for (header, status) in [
+        ("*", 412),
+        ("\"1\"", 412),
+        ("W/\"1\"", 412),
+        ("\"7\", \"1\"", 412),
+    ] {
+        let event = put(book.id.as_str(), &body).header("if-none-match", header);
+        let response = call(app, handle, &event).await;
+        assert_problem(&response, status, "precondition-failed");
+        assert_eq!(
+            app.store.get(&book.id).await.unwrap().as_ref(),
+            Some(&book),
+            "{header}"
+        );
+    }
+    let unknown = bookshelf::BookId::generate();
+    let event = put(unknown.as_str(), &body).header("if-none-match", "*");
+    assert_problem(&call(app, handle, &event).await, 404, "book-not-found");
+    // If-Match is evaluated first; both must hold.
+    let event = put(book.id.as_str(), &body)
+        .header("if-match", "\"1\"")
+        .header("if-none-match", "\"2\"");
+    let response = call(app, handle, &event).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.json()["version"], 2);
+}
+
+#[tokio::test]
+async fn a_replacement_equal_to_the_book_writes_nothing() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", Some("SF")).await;
+    let same = json!({"title": "Dune", "author": "Frank Herbert", "genre": "SF"});
+    let response = call(app, handle, &put(book.id.as_str(), &same)).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.header("etag"), Some("\"1\""));
+    assert_eq!(response.json()["version"], 1);
+    assert_eq!(app.store.get(&book.id).await.unwrap(), Some(book.clone()));
+    // Still under its precondition.
+    let stale = put(book.id.as_str(), &same).header("if-match", "\"9\"");
+    assert_problem(&call(app, handle, &stale).await, 412, "precondition-failed");
 }

@@ -69,3 +69,11 @@ async fn the_tutorial_route_refuses_what_the_tutorial_stored() {
     }
     assert_eq!(stored_count(app).await, 0);
 }
+
+#[tokio::test]
+async fn a_create_without_a_signed_in_caller_is_401_and_stores_nothing() {
+    let app = app().await;
+    let event = tutorial_post(&[("title", "T"), ("author", "A")]).anonymous();
+    assert_problem(&call(app, handle, &event).await, 401, "unauthenticated");
+    assert_eq!(stored_count(app).await, 0);
+}

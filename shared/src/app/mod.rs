@@ -33,6 +33,10 @@ pub struct Config {
     /// `CURSOR_SECRET`: the key that signs list cursors; only the functions
     /// that page (and so sign cursors) are given it.
     pub cursor_secret: Option<Vec<u8>>,
+    /// `ALLOW_ANONYMOUS_WRITES=true`: writes without a signed-in caller are
+    /// performed as "anonymous" (only for `sam local start-api`; the template
+    /// never sets it in `prod`).
+    pub allow_anonymous_writes: bool,
 }
 
 /// A required environment variable is missing: the function cannot start.
@@ -48,6 +52,8 @@ impl Config {
         Ok(Self {
             table_name: variable("TABLE_NAME").ok_or(MissingVariable("TABLE_NAME"))?,
             cursor_secret: variable("CURSOR_SECRET").map(String::into_bytes),
+            allow_anonymous_writes: variable("ALLOW_ANONYMOUS_WRITES")
+                .is_some_and(|value| value.eq_ignore_ascii_case("true")),
         })
     }
 }
@@ -59,6 +65,8 @@ pub struct App {
     pub store: BookStore,
     /// The key that signs list cursors, where the function was given one.
     cursor_secret: Option<Vec<u8>>,
+    /// Whether writes without a signed-in caller are allowed ([`Config`]).
+    pub allow_anonymous_writes: bool,
 }
 
 /// The cursor key never reaches a log, even through `{:?}`.
@@ -81,6 +89,7 @@ impl App {
         Self {
             store: BookStore::new(client, config.table_name),
             cursor_secret: config.cursor_secret,
+            allow_anonymous_writes: config.allow_anonymous_writes,
         }
     }
 

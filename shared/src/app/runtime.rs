@@ -8,15 +8,29 @@ use super::event_check;
 use crate::domain::clock::now_epoch_millis;
 use crate::http::{ApiError, BookEvent, ProblemContext};
 use lambda_http::request::LambdaRequest;
-use lambda_http::{Body, LambdaEvent, Request, Response, Service, service_fn};
+use lambda_http::{Body, LambdaEvent, Request, RequestExt, Response, Service, service_fn};
 use std::future::Future;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Writes `record` to standard output as one EMF line: Lambda sends it to the
 /// function's log group, where CloudWatch extracts its metrics.
 pub fn emit(record: &MetricsRecord) {
     println!("{}", record.to_line(now_epoch_millis()));
+}
+
+/// What a request keeps of its function's `Timeout` to answer in: past the
+/// rest, the handler is dropped and the client gets a 503 (with `Retry-After`)
+/// instead of Lambda's timeout, whatever retries the SDK was still making.
+const ANSWER_MARGIN: Duration = Duration::from_millis(500);
+
+/// The time `request` has before its function's deadline, less
+/// [`ANSWER_MARGIN`]; `None` outside Lambda (no deadline).
+fn time_left(request: &Request) -> Option<Duration> {
+    let deadline_ms = request.lambda_context_ref()?.deadline;
+    let now_ms = u64::try_from(now_epoch_millis()).unwrap_or(u64::MAX);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Some(left.saturating_sub(ANSWER_MARGIN))
 }
 
 /// This function's name (`AWS_LAMBDA_FUNCTION_NAME`), the `Function` dimension.
@@ -38,8 +52,19 @@ where
 {
     let context = ProblemContext::of(&request);
     let facts = RequestFacts::of(&request);
+    let budget = time_left(&request);
     let started = Instant::now();
-    let (response, problem) = match handler(state, request).await {
+    let answer = handler(state, request);
+    let result = match budget {
+        Some(budget) => tokio::time::timeout(budget, answer)
+            .await
+            .unwrap_or_else(|_| {
+                tracing::warn!(request_id = %context.request_id, "the function's deadline is near; answered 503");
+                Err(ApiError::Unavailable)
+            }),
+        None => answer.await,
+    };
+    let (response, problem) = match result {
         Ok(response) => (response, None),
         Err(error) => {
             let slug = error.kind().slug;
@@ -113,4 +138,34 @@ where
         async move { response?.await }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::Context;
+
+    async fn slow(_: &'static (), _: Request) -> Result<Response<Body>, ApiError> {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok(Response::new(Body::Empty))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_handler_past_the_deadline_is_answered_503_before_it() {
+        let mut context = Context::default();
+        let now = u64::try_from(now_epoch_millis()).unwrap();
+        context.deadline = now + 2_000;
+        let request = Request::default().with_lambda_context(context);
+        let response = respond(&(), request, slow).await;
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+    }
+
+    #[tokio::test]
+    async fn without_a_deadline_the_handler_runs_to_its_end() {
+        async fn quick(_: &'static (), _: Request) -> Result<Response<Body>, ApiError> {
+            Ok(Response::new(Body::Empty))
+        }
+        assert_eq!(respond(&(), Request::default(), quick).await.status(), 200);
+    }
 }

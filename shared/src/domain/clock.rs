@@ -38,15 +38,20 @@ pub fn later_of<'a>(first: &'a str, second: &'a str) -> &'a str {
     }
 }
 
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`: always three fractional digits, so the
+/// timestamps of the API sort as strings in time order.
 fn format_rfc3339(at: OffsetDateTime) -> String {
-    let millis = at.millisecond();
-    let truncated = at
-        .replace_nanosecond(u32::from(millis) * 1_000_000)
-        .unwrap_or(at);
-    // Formatting a UTC timestamp as RFC 3339 cannot fail for years 0..=9999.
-    truncated
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
 }
 
 #[cfg(test)]
@@ -63,9 +68,16 @@ mod tests {
     fn formats_epoch_milliseconds() {
         assert_eq!(
             rfc3339_from_epoch_millis(1_428_537_600_250),
-            "2015-04-09T00:00:00.25Z"
+            "2015-04-09T00:00:00.250Z"
         );
-        assert_eq!(rfc3339_from_epoch_millis(i64::MAX), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339_from_epoch_millis(i64::MAX),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            rfc3339_from_epoch_millis(1_428_537_600_000),
+            "2015-04-09T00:00:00.000Z"
+        );
     }
 
     #[test]

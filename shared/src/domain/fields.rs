@@ -25,28 +25,19 @@ impl FieldError {
     }
 }
 
-/// Trims `raw` and checks what every text field must satisfy: 1 to
-/// [`MAX_FIELD_CHARS`] characters and no control characters (they have no place
-/// in a catalogue and would break the title sort key, which uses U+0001).
+/// Normalises `raw` by the catalogue's text rules ([`super::text`]) and checks
+/// its length: 1 to [`MAX_FIELD_CHARS`] characters once normalised and trimmed.
 fn parse_text(field: &str, raw: &str) -> Result<String, FieldError> {
-    let trimmed = raw.trim();
-    let length = trimmed.chars().count();
-    if length == 0 {
-        return Err(FieldError::new(field, "must not be empty or blank"));
-    }
+    let text =
+        super::text::normalize(raw).map_err(|error| FieldError::new(field, error.message()))?;
+    let length = text.chars().count();
     if length > MAX_FIELD_CHARS {
         return Err(FieldError::new(
             field,
             format!("must be at most {MAX_FIELD_CHARS} characters, got {length}"),
         ));
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(trimmed.to_owned())
+    Ok(text)
 }
 
 macro_rules! text_field {
@@ -59,7 +50,8 @@ macro_rules! text_field {
             /// The JSON field name this type is parsed from.
             pub const FIELD: &'static str = $field;
 
-            /// Parses client text: trimmed, 1 to 250 characters, no control characters.
+            /// Parses client text: NFC, trimmed of invisible ends, something visible,
+            /// at most 250 characters ([`super::text`]).
             pub fn parse(raw: &str) -> Result<Self, FieldError> {
                 parse_text(Self::FIELD, raw).map(Self)
             }

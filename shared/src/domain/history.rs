@@ -1,8 +1,8 @@
 //! A book's change history: one entry for every create, change and delete,
 //! derived from the images of the book before and after the write.
 
-use crate::domain::Book;
 use crate::domain::clock::later_of;
+use crate::domain::{Actor, Book};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -41,6 +41,9 @@ pub struct HistoryEntry {
     pub book: Option<Book>,
     /// For updates, each field that changed; empty for creates and deletes.
     pub changes: BTreeMap<String, FieldChange>,
+    /// Who made the change (`null` for writes made before sign-in existed).
+    #[serde(default)]
+    pub by: Option<Actor>,
 }
 
 impl HistoryEntry {
@@ -48,10 +51,18 @@ impl HistoryEntry {
     /// dates a delete (the book has no timestamp of its own then; a stream's
     /// approximate time can be rounded down, so never before the book's last
     /// `updatedAt`); creates and updates are dated by the book's `updatedAt`.
-    /// `None` when neither image exists.
-    pub fn of_write(before: Option<&Book>, after: Option<&Book>, deleted_at: &str) -> Option<Self> {
+    /// `by` is who made it. `None` when neither image exists, or when the
+    /// version did not change (the mark a delete leaves on the book before it
+    /// removes it, which is not a change of its own).
+    pub fn of_write(
+        before: Option<&Book>,
+        after: Option<&Book>,
+        deleted_at: &str,
+        by: Option<Actor>,
+    ) -> Option<Self> {
         let (event, version) = match (before, after) {
             (None, Some(after)) => (ChangeKind::Created, after.version),
+            (Some(before), Some(after)) if before.version == after.version => return None,
             (Some(_), Some(after)) => (ChangeKind::Updated, after.version),
             (Some(before), None) => (ChangeKind::Deleted, before.version),
             (None, None) => return None,
@@ -70,6 +81,7 @@ impl HistoryEntry {
             },
             book: after.cloned(),
             changes,
+            by,
         })
     }
 }
@@ -114,7 +126,17 @@ mod tests {
     #[test]
     fn a_create_has_the_new_book_and_no_changes() {
         let after = book(1, "Dune", None);
-        let entry = HistoryEntry::of_write(None, Some(&after), "unused").unwrap();
+        let by = Actor {
+            sub: "s-1".into(),
+            name: "alice".into(),
+        };
+        let entry = HistoryEntry::of_write(None, Some(&after), "unused", Some(by.clone())).unwrap();
+        assert_eq!(entry.by, Some(by));
+        assert_eq!(
+            serde_json::to_value(&entry).unwrap()["by"],
+            json!({"sub": "s-1", "name": "alice"})
+        );
+        let entry = HistoryEntry::of_write(None, Some(&after), "unused", None).unwrap();
         assert_eq!(entry.event, ChangeKind::Created);
         assert_eq!(entry.version, 1);
         assert_eq!(entry.at, "2026-01-01T00:00:00Z");
@@ -126,7 +148,7 @@ mod tests {
     fn an_update_lists_each_changed_field() {
         let before = book(1, "Dune", Some("SF"));
         let after = book(2, "Dune Messiah", None);
-        let entry = HistoryEntry::of_write(Some(&before), Some(&after), "unused").unwrap();
+        let entry = HistoryEntry::of_write(Some(&before), Some(&after), "unused", None).unwrap();
         assert_eq!(entry.event, ChangeKind::Updated);
         assert_eq!(entry.version, 2);
         assert_eq!(
@@ -141,12 +163,13 @@ mod tests {
     #[test]
     fn a_delete_keeps_the_last_version_and_no_book() {
         let before = book(3, "Dune", None);
-        let entry = HistoryEntry::of_write(Some(&before), None, "2026-02-01T00:00:00Z").unwrap();
+        let entry =
+            HistoryEntry::of_write(Some(&before), None, "2026-02-01T00:00:00Z", None).unwrap();
         assert_eq!(entry.event, ChangeKind::Deleted);
         assert_eq!(entry.version, 3);
         assert_eq!(entry.at, "2026-02-01T00:00:00Z");
         let rounded_down =
-            HistoryEntry::of_write(Some(&before), None, "2026-01-02T00:00:00Z").unwrap();
+            HistoryEntry::of_write(Some(&before), None, "2026-01-02T00:00:00Z", None).unwrap();
         assert_eq!(
             rounded_down.at, before.updated_at,
             "never before the last write"
@@ -160,6 +183,12 @@ mod tests {
 
     #[test]
     fn nothing_before_or_after_is_no_entry() {
-        assert_eq!(HistoryEntry::of_write(None, None, "x"), None);
+        assert_eq!(HistoryEntry::of_write(None, None, "x", None), None);
+        let marked = book(2, "Dune", None);
+        assert_eq!(
+            HistoryEntry::of_write(Some(&marked), Some(&marked), "x", None),
+            None,
+            "a delete's mark is no change"
+        );
     }
 }

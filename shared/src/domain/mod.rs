@@ -6,12 +6,15 @@
 //! already correct. Parsing gathers every [`FieldError`] at once, so a client sees
 //! all of them in one answer.
 
+mod actor;
 pub mod clock;
 mod fields;
 pub mod history;
 mod input;
 mod model;
+pub mod text;
 
+pub use actor::Actor;
 pub use fields::{Author, FieldError, Genre, MAX_FIELD_CHARS, Title};
 pub use input::{
     BookChanges, BookFields, RawBook, RawField, ReplaceRequest, parse_create, parse_patch,

@@ -1,9 +1,13 @@
-//! Reading a JSON request body: size, media type, syntax, in that order, so each
-//! failure gets its own status (413, 415, 400) before any field is looked at.
+//! Reading a JSON request body: size, content coding, media type, syntax, in
+//! that order, so each failure gets its own status (413, 415, 415, 400) before
+//! any field is looked at. A body is never decoded: a `Content-Encoding` other
+//! than `identity` is refused (RFC 9110 §8.4), and so is an object that names
+//! a member twice (which member would win is not defined by RFC 8259).
 
 use super::ApiError;
-use lambda_http::http::header::CONTENT_TYPE;
+use lambda_http::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use lambda_http::{Body, Request};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The largest request body accepted, in bytes (64 KiB). A book is well under
@@ -31,6 +35,14 @@ impl JsonMediaType {
             Self::MergePatch => "application/merge-patch+json or application/json",
         }
     }
+
+    /// The `Accept-Patch` of a PATCH route's 415 (RFC 5789 §2.2).
+    fn accept_patch(self) -> Option<&'static str> {
+        match self {
+            Self::Json => None,
+            Self::MergePatch => Some("application/merge-patch+json, application/json"),
+        }
+    }
 }
 
 /// The body of `request` as a JSON object.
@@ -53,6 +65,18 @@ pub fn json_object(
             limit: MAX_BODY_BYTES,
         });
     }
+    let coding = request
+        .headers()
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
+        .map(str::trim)
+        .find(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("identity"));
+    if let Some(coding) = coding {
+        return Err(ApiError::UnsupportedContentEncoding {
+            coding: coding.to_owned(),
+        });
+    }
     let content_type = request
         .headers()
         .get(CONTENT_TYPE)
@@ -66,6 +90,7 @@ pub fn json_object(
         _ => {
             return Err(ApiError::UnsupportedMediaType {
                 expected: media_type.expected(),
+                accept_patch: media_type.accept_patch(),
             });
         }
     }
@@ -74,13 +99,83 @@ pub fn json_object(
     }
     // serde_json refuses nesting deeper than 128 levels with a syntax error, so
     // deeply nested input is a 400, never a stack overflow.
-    match serde_json::from_slice::<Value>(bytes) {
+    match serde_json::from_slice::<StrictJson>(bytes).map(|StrictJson(value)| value) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(ApiError::Validation(vec![crate::domain::FieldError::new(
             "",
             "the body must be a JSON object",
         )])),
         Err(error) => Err(ApiError::MalformedJson(error.to_string())),
+    }
+}
+
+/// A JSON value read like `serde_json::Value`, except that an object naming
+/// the same member twice is an error (serde_json keeps the last silently).
+struct StrictJson(Value);
+
+impl<'de> Deserialize<'de> for StrictJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictJson)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(StrictJson(value)) = items.next_element()? {
+            values.push(value);
+        }
+        Ok(Value::Array(values))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(name) = members.next_key::<String>()? {
+            if object.contains_key(&name) {
+                return Err(de::Error::custom(format!(
+                    "the member `{name}` appears more than once"
+                )));
+            }
+            let StrictJson(value) = members.next_value()?;
+            object.insert(name, value);
+        }
+        Ok(Value::Object(object))
     }
 }
 
@@ -201,5 +296,66 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let req = request(Some("application/json"), Body::Text(deep));
         assert_eq!(status(json_object(&req, JsonMediaType::Json)), 400);
+    }
+
+    #[test]
+    fn a_member_named_twice_is_malformed_at_any_depth() {
+        for body in [
+            r#"{"title":123,"title":"Smuggled","author":"x"}"#,
+            r#"{"title":"T","author":"A","x":{"a":1,"a":2}}"#,
+        ] {
+            let req = request(Some("application/json"), Body::Text(body.into()));
+            let error = json_object(&req, JsonMediaType::Json).unwrap_err();
+            assert!(
+                matches!(error, ApiError::MalformedJson(_)),
+                "{body}: {error:?}"
+            );
+        }
+        let req = request(
+            Some("application/json"),
+            Body::Text(r#"{"a":[1,{"b":null}],"c":1.5,"d":-2,"e":true}"#.into()),
+        );
+        let object = json_object(&req, JsonMediaType::Json).unwrap();
+        assert_eq!(
+            Value::Object(object),
+            serde_json::json!({"a":[1,{"b":null}],"c":1.5,"d":-2,"e":true})
+        );
+    }
+
+    #[test]
+    fn an_encoded_body_is_refused_and_identity_is_not_an_encoding() {
+        let with_coding = |coding: &str| {
+            HttpRequest::builder()
+                .method("POST")
+                .uri("/books")
+                .header(CONTENT_TYPE, "application/json")
+                .header(CONTENT_ENCODING, coding)
+                .body(Body::Text("{}".into()))
+                .unwrap()
+        };
+        for coding in ["gzip", "br", "identity, gzip", "x-custom"] {
+            let error = json_object(&with_coding(coding), JsonMediaType::Json).unwrap_err();
+            assert!(
+                matches!(error, ApiError::UnsupportedContentEncoding { .. }),
+                "{coding}: {error:?}"
+            );
+            assert_eq!(error.status(), 415);
+        }
+        assert!(json_object(&with_coding("identity"), JsonMediaType::Json).is_ok());
+    }
+
+    #[test]
+    fn a_patch_routes_415_lists_what_it_accepts() {
+        let req = request(Some("text/plain"), Body::Text("{}".into()));
+        let error = json_object(&req, JsonMediaType::MergePatch).unwrap_err();
+        let response = error.into_response(&super::super::ProblemContext::default());
+        assert_eq!(
+            response.headers()["accept-patch"],
+            "application/merge-patch+json, application/json"
+        );
+        let req = request(Some("text/plain"), Body::Text("{}".into()));
+        let error = json_object(&req, JsonMediaType::Json).unwrap_err();
+        let response = error.into_response(&super::super::ProblemContext::default());
+        assert!(response.headers().get("accept-patch").is_none());
     }
 }

@@ -18,21 +18,45 @@ use sha2::Sha256;
 
 use crate::store::ListPosition;
 
-const FORMAT_VERSION: u8 = 1;
+/// 2: the filters are bound by a hash, not copied (1 copied them).
+const FORMAT_VERSION: u8 = 2;
+/// Bytes of the filters' SHA-256 kept in a cursor: enough that no two filters
+/// of one deployment's clients collide by chance.
+const FILTER_HASH_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;
 
 /// Where a page of `GET /books` ended, and which query it was a page of.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     /// The position: the last book returned.
-    #[serde(rename = "k")]
     pub key: CursorKey,
     /// The `author` filter of the query, if any.
-    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// The `genre` filter of the query, if any.
-    #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
     pub genre: Option<String>,
+}
+
+/// A cursor as signed: the position, and the filters as a short hash, so a
+/// cursor stays small whatever the filters hold.
+#[derive(Serialize, Deserialize)]
+struct SignedCursor {
+    #[serde(rename = "k")]
+    key: CursorKey,
+    #[serde(rename = "f")]
+    filters: String,
+}
+
+/// The hash that binds a cursor to its filters (absent and empty differ).
+fn filter_hash(author: Option<&str>, genre: Option<&str>) -> String {
+    let mut hasher = <Sha256 as sha2::Digest>::new();
+    for filter in [author, genre] {
+        let bytes = filter.map(str::as_bytes);
+        let length = bytes.map_or(u64::MAX, |bytes| bytes.len() as u64);
+        sha2::Digest::update(&mut hasher, length.to_be_bytes());
+        sha2::Digest::update(&mut hasher, bytes.unwrap_or_default());
+    }
+    let digest = sha2::Digest::finalize(hasher);
+    URL_SAFE_NO_PAD.encode(&digest[..FILTER_HASH_BYTES])
 }
 
 /// The last book of a page, as the index orders it.
@@ -104,7 +128,11 @@ pub fn decode_cursor<T: DeserializeOwned>(raw: &str, secret: &[u8]) -> Result<T,
 impl Cursor {
     /// The opaque string a client receives as `nextCursor`.
     pub fn encode(&self, secret: &[u8]) -> String {
-        encode_cursor(self, secret)
+        let signed = SignedCursor {
+            key: self.key.clone(),
+            filters: filter_hash(self.author.as_deref(), self.genre.as_deref()),
+        };
+        encode_cursor(&signed, secret)
     }
 
     /// Reads a cursor a client sent back, and checks it belongs to the query
@@ -115,8 +143,8 @@ impl Cursor {
         author: Option<&str>,
         genre: Option<&str>,
     ) -> Result<CursorKey, CursorError> {
-        let cursor: Cursor = decode_cursor(raw, secret)?;
-        if cursor.author.as_deref() != author || cursor.genre.as_deref() != genre {
+        let cursor: SignedCursor = decode_cursor(raw, secret)?;
+        if cursor.filters != filter_hash(author, genre) {
             return Err(CursorError::OtherQuery);
         }
         Ok(cursor.key)
@@ -173,6 +201,41 @@ mod tests {
         assert_eq!(
             Cursor::decode(&encoded, SECRET, Some("Frank Herbert"), Some("SF")),
             Err(CursorError::OtherQuery)
+        );
+    }
+
+    #[test]
+    fn stays_small_whatever_the_filters() {
+        let long = "a".repeat(250);
+        let mut with_filters = cursor();
+        with_filters.author = Some(long.clone());
+        with_filters.genre = Some(long.clone());
+        let without = Cursor {
+            author: None,
+            genre: None,
+            ..cursor()
+        };
+        assert_eq!(
+            with_filters.encode(SECRET).len(),
+            without.encode(SECRET).len()
+        );
+        assert_eq!(
+            Cursor::decode(
+                &with_filters.encode(SECRET),
+                SECRET,
+                Some(&long),
+                Some(&long)
+            ),
+            Ok(cursor().key)
+        );
+        assert_eq!(
+            Cursor::decode(&with_filters.encode(SECRET), SECRET, Some(&long), None),
+            Err(CursorError::OtherQuery)
+        );
+        assert_ne!(filter_hash(None, None), filter_hash(Some(""), None));
+        assert_ne!(
+            filter_hash(Some("ab"), Some("c")),
+            filter_hash(Some("a"), Some("bc"))
         );
     }
 

@@ -25,6 +25,9 @@ pub enum ApiError {
     /// A query parameter, header or cursor is malformed (400).
     #[error("{0}")]
     BadRequest(String),
+    /// A write without a verified caller (401, with `WWW-Authenticate: Bearer`).
+    #[error("this request needs a signed-in caller (a bearer token with the write scope)")]
+    Unauthenticated,
     /// No book with this id exists (404).
     #[error("no book has the id {0}")]
     BookNotFound(String),
@@ -54,6 +57,15 @@ pub enum ApiError {
     UnsupportedMediaType {
         /// The media types the route accepts, for the message.
         expected: &'static str,
+        /// For a PATCH route, its `Accept-Patch` (RFC 5789 §2.2).
+        accept_patch: Option<&'static str>,
+    },
+    /// The body has a `Content-Encoding` this API does not decode (415, with
+    /// `Accept-Encoding: identity`, RFC 9110 §8.4 and §15.5.16).
+    #[error("the request body must not be encoded; `{coding}` is not accepted (send it as is)")]
+    UnsupportedContentEncoding {
+        /// The coding the request named.
+        coding: String,
     },
     /// The JSON is well formed but its fields are not acceptable (422).
     #[error("the request has invalid fields")]
@@ -156,6 +168,9 @@ impl ApiError {
                 ProblemKind::new(S::BAD_REQUEST, "malformed-json", "Malformed JSON")
             }
             Self::BadRequest(_) => ProblemKind::new(S::BAD_REQUEST, "bad-request", "Bad request"),
+            Self::Unauthenticated => {
+                ProblemKind::new(S::UNAUTHORIZED, "unauthenticated", "Unauthenticated")
+            }
             Self::BookNotFound(_) => {
                 ProblemKind::new(S::NOT_FOUND, "book-not-found", "Book not found")
             }
@@ -179,6 +194,11 @@ impl ApiError {
                 S::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "Unsupported media type",
+            ),
+            Self::UnsupportedContentEncoding { .. } => ProblemKind::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-content-encoding",
+                "Unsupported content encoding",
             ),
             Self::Validation(_) => ProblemKind::new(
                 S::UNPROCESSABLE_ENTITY,
@@ -259,6 +279,22 @@ impl ApiError {
             && let Ok(allow) = HeaderValue::from_str(&allowed.join(", "))
         {
             headers.insert(header::ALLOW, allow);
+        }
+        if let Self::UnsupportedMediaType {
+            accept_patch: Some(accept_patch),
+            ..
+        } = &self
+        {
+            headers.insert("accept-patch", HeaderValue::from_static(accept_patch));
+        }
+        if let Self::Unauthenticated = &self {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Self::UnsupportedContentEncoding { .. } = &self {
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("identity"),
+            );
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(
@@ -342,11 +378,16 @@ mod tests {
             ApiError::MalformedJson("eof".into()),
             ApiError::BadRequest("bad limit".into()),
             ApiError::BookNotFound("x".into()),
+            ApiError::Unauthenticated,
             ApiError::NotFound("no asset named `x`".into()),
             ApiError::PreconditionFailed,
             ApiError::PayloadTooLarge { limit: 10 },
             ApiError::UnsupportedMediaType {
                 expected: "application/json",
+                accept_patch: None,
+            },
+            ApiError::UnsupportedContentEncoding {
+                coding: "gzip".into(),
             },
             ApiError::IdempotencyKeyReused,
             ApiError::MethodNotAllowed {

@@ -21,7 +21,7 @@ impl EntityTag {
 
     /// The version this tag names, if it is one of ours: digits with no leading
     /// zero, exactly as [`EntityTag::for_version`] writes them.
-    fn version(&self) -> Option<u64> {
+    pub fn version(&self) -> Option<u64> {
         let version: u64 = self.opaque.parse().ok()?;
         (version.to_string() == self.opaque).then_some(version)
     }

@@ -2,8 +2,9 @@
 //! query parameters and headers.
 
 use super::ApiError;
-use super::etag::{IfMatch, IfNoneMatch, parse_if_match, parse_if_none_match};
+use super::etag::{EntityTag, IfMatch, IfNoneMatch, parse_if_match, parse_if_none_match};
 use crate::domain::BookId;
+use crate::store::VersionCheck;
 use lambda_http::http::HeaderMap;
 use lambda_http::{Request, RequestExt};
 
@@ -60,6 +61,30 @@ pub fn page_limit(request: &Request) -> Result<usize, ApiError> {
 pub fn if_match(request: &Request) -> Result<IfMatch, ApiError> {
     parse_if_match(header(request.headers(), "if-match")?).map_err(|_| {
         ApiError::BadRequest("the If-Match header is not a list of entity tags".into())
+    })
+}
+
+/// The preconditions of a write, as the store checks them: `If-Match` (one of
+/// its strong tags, or `*`) and `If-None-Match` (none of its tags, weakly
+/// compared, or no book for `*`), RFC 9110 §13.1.1–13.1.2. Both are conditions
+/// on the same stored version, checked in the write's one request; either
+/// failing is a 412.
+pub fn write_preconditions(request: &Request) -> Result<VersionCheck, ApiError> {
+    version_check(if_match(request)?, request)
+}
+
+/// [`write_preconditions`] with an `If-Match` the handler has narrowed further
+/// (a PUT body's `version`).
+pub fn version_check(if_match: IfMatch, request: &Request) -> Result<VersionCheck, ApiError> {
+    let (none_of, must_not_exist) = match if_none_match(request)? {
+        IfNoneMatch::Absent => (Vec::new(), false),
+        IfNoneMatch::Any => (Vec::new(), true),
+        IfNoneMatch::Tags(tags) => (tags.iter().filter_map(EntityTag::version).collect(), false),
+    };
+    Ok(VersionCheck {
+        one_of: if_match.expected_versions().map(<[u64]>::to_vec),
+        none_of,
+        must_not_exist,
     })
 }
 

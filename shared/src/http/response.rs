@@ -2,6 +2,7 @@
 
 use super::etag::EntityTag;
 use crate::domain::Book;
+use crate::store::Updated;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -36,6 +37,23 @@ pub fn book_response(status: StatusCode, book: &Book) -> Response<Body> {
         response.headers_mut().insert(header::ETAG, etag);
     }
     response
+}
+
+/// 200 with the book an update left, and its `ETag`; counted as an update
+/// only when something changed (a write that changes nothing answers the
+/// unchanged book and ETag, RFC 9110 §9.3.4 allows either).
+pub fn updated_response(updated: Updated) -> Response<Body> {
+    let response = book_response(StatusCode::OK, &updated.book);
+    mark_if_changed(&updated, response)
+}
+
+/// `response`, marked [`BookEvent::Updated`] when `updated` changed the book.
+pub fn mark_if_changed(updated: &Updated, response: Response<Body>) -> Response<Body> {
+    if updated.changed {
+        BookEvent::Updated.mark(response)
+    } else {
+        response
+    }
 }
 
 /// 304: the client's copy at `version` is current; no body, the ETag repeated.

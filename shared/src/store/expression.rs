@@ -79,6 +79,50 @@ impl Expression {
         self
     }
 
+    /// Condition: `attribute` is none of `excluded` (nothing is added for an
+    /// empty list; `IN` takes at most 100).
+    pub fn require_none_of(
+        &mut self,
+        attribute: &str,
+        excluded: impl IntoIterator<Item = AttributeValue>,
+    ) -> &mut Self {
+        let placeholders: Vec<String> = excluded
+            .into_iter()
+            .map(|value| self.value(value))
+            .collect();
+        if !placeholders.is_empty() {
+            let name = self.name(attribute);
+            self.conditions
+                .push(format!("NOT ({name} IN ({}))", placeholders.join(", ")));
+        }
+        self
+    }
+
+    /// Condition: at least one of `targets` would change: an attribute to be
+    /// set (`Some`) is absent or differs, or one to be removed (`None`) exists.
+    /// Nothing is added for no targets.
+    pub fn require_any_change(
+        &mut self,
+        targets: impl IntoIterator<Item = (&'static str, Option<AttributeValue>)>,
+    ) -> &mut Self {
+        let mut alternatives = Vec::new();
+        for (attribute, target) in targets {
+            let name = self.name(attribute);
+            match target {
+                Some(value) => {
+                    let value = self.value(value);
+                    alternatives.push(format!("attribute_not_exists({name}) OR {name} <> {value}"));
+                }
+                None => alternatives.push(format!("attribute_exists({name})")),
+            }
+        }
+        if !alternatives.is_empty() {
+            self.conditions
+                .push(format!("({})", alternatives.join(" OR ")));
+        }
+        self
+    }
+
     /// Condition: `attribute` is absent or differs from `value`.
     pub fn require_absent_or_not(&mut self, attribute: &str, value: AttributeValue) -> &mut Self {
         let name = self.name(attribute);
@@ -188,6 +232,21 @@ mod tests {
             assert!(text.contains(placeholder.as_str()), "{placeholder}");
         }
         assert!(text.contains(":v4"));
+    }
+
+    #[test]
+    fn exclusions_and_changes_are_grouped_and_empty_ones_add_nothing() {
+        let mut expression = Expression::new();
+        expression
+            .require_none_of("version", [AttributeValue::N("2".into())])
+            .require_none_of("version", [])
+            .require_any_change([("title", Some(s("Dune"))), ("genre", None)])
+            .require_any_change([]);
+        assert_eq!(
+            expression.condition_expression().unwrap(),
+            "NOT (#version IN (:v0)) AND (attribute_not_exists(#title) OR #title <> :v1 \
+             OR attribute_exists(#genre))"
+        );
     }
 
     #[test]

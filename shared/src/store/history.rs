@@ -147,6 +147,7 @@ mod tests {
             at: String::new(),
             book: None,
             changes: Default::default(),
+            by: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! template.yaml): its keys, its index attributes, and the conversions.
 
 use super::StoreError;
-use crate::domain::{Book, BookId};
+use crate::domain::{Actor, Book, BookId};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -21,6 +21,10 @@ pub const TITLE_KEY: &str = "titleKey";
 pub const AUTHOR: &str = "author";
 /// A book's `genre` attribute: absent, never null, so `byGenre` stays sparse.
 pub const GENRE: &str = "genre";
+/// Who made a book's last write.
+pub const UPDATED_BY: &str = "updatedBy";
+/// Who is deleting a book (set just before the item is removed).
+pub const DELETED_BY: &str = "deletedBy";
 /// A book's `updatedAt` attribute.
 pub const UPDATED_AT: &str = "updatedAt";
 /// The sort key of every book item.
@@ -79,6 +83,34 @@ pub struct BookItem {
     version: u64,
     created_at: String,
     updated_at: String,
+    /// Who made the last write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    updated_by: Option<Actor>,
+    /// Who is deleting the book: set by a delete just before it removes the
+    /// item, so the stream's record of the removal says who removed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deleted_by: Option<Actor>,
+}
+
+/// A book as stored, with who wrote it: what the stream's images hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBook {
+    /// The book.
+    pub book: Book,
+    /// Who made its last write, if known.
+    pub updated_by: Option<Actor>,
+    /// Who deleted it (only in the last image of a deleted book).
+    pub deleted_by: Option<Actor>,
+}
+
+impl BookItem {
+    /// The item of `book`, last written by `by`.
+    fn written_by(book: &Book, by: &Actor) -> Self {
+        Self {
+            updated_by: Some(by.clone()),
+            ..Self::from(book)
+        }
+    }
 }
 
 impl From<&Book> for BookItem {
@@ -96,6 +128,8 @@ impl From<&Book> for BookItem {
             version: book.version,
             created_at: book.created_at.clone(),
             updated_at: book.updated_at.clone(),
+            updated_by: None,
+            deleted_by: None,
         }
     }
 }
@@ -114,9 +148,9 @@ impl From<BookItem> for Book {
     }
 }
 
-/// The DynamoDB item of `book`.
-pub fn to_item(book: &Book) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::to_item(BookItem::from(book))
+/// The DynamoDB item of `book`, last written by `by`.
+pub fn to_item(book: &Book, by: &Actor) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(BookItem::written_by(book, by))
         .map_err(|error| StoreError::Internal(format!("cannot serialise a book: {error}")))
 }
 
@@ -125,9 +159,22 @@ pub fn to_item(book: &Book) -> Result<HashMap<String, AttributeValue>, StoreErro
 /// is not a well-formed book item is an internal error (the table holds
 /// something this code did not write).
 pub fn book_from_item(item: impl Into<serde_dynamo::Item>) -> Result<Book, StoreError> {
-    serde_dynamo::from_item::<_, BookItem>(item)
-        .map(Book::from)
-        .map_err(|error| StoreError::Internal(format!("not a book item: {error}")))
+    stored_book_from_item(item).map(|stored| stored.book)
+}
+
+/// Like [`book_from_item`], with who wrote the book (for its history).
+pub fn stored_book_from_item(
+    item: impl Into<serde_dynamo::Item>,
+) -> Result<StoredBook, StoreError> {
+    let item: BookItem = serde_dynamo::from_item(item)
+        .map_err(|error| StoreError::Internal(format!("not a book item: {error}")))?;
+    let updated_by = item.updated_by.clone();
+    let deleted_by = item.deleted_by.clone();
+    Ok(StoredBook {
+        book: Book::from(item),
+        updated_by,
+        deleted_by,
+    })
 }
 
 #[cfg(test)]
@@ -149,10 +196,15 @@ mod tests {
     #[test]
     fn round_trips_through_an_item() {
         for book in [book(Some("SF")), book(None)] {
-            let item = to_item(&book).unwrap();
+            let by = Actor::anonymous();
+            let item = to_item(&book, &by).unwrap();
             assert_eq!(item["pk"], AttributeValue::S(format!("BOOK#{}", book.id)));
             assert_eq!(item["version"], AttributeValue::N("2".into()));
             assert_eq!(item.contains_key("genre"), book.genre.is_some());
+            assert_eq!(
+                stored_book_from_item(item.clone()).unwrap().updated_by,
+                Some(by)
+            );
             assert_eq!(book_from_item(item).unwrap(), book);
         }
     }

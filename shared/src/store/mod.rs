@@ -16,9 +16,9 @@ pub use error::{StoreError, classify};
 pub use expression::Expression;
 pub use history::HistoryPage;
 pub use item::title_key;
-pub use item::{book_from_item, to_item as book_item};
+pub use item::{StoredBook, book_from_item, stored_book_from_item, to_item as book_item};
 pub use list::{ListPosition, ListQuery, Page};
-pub use writes::CreateOutcome;
+pub use writes::{CreateOutcome, Updated, VersionCheck};
 
 use std::sync::OnceLock;
 

@@ -3,11 +3,11 @@
 
 use super::expression::Expression;
 use super::item::{
-    self, AUTHOR, GENRE, PK, TITLE, TITLE_KEY, UPDATED_AT, VERSION, book_from_item, book_key,
-    title_key, to_item,
+    self, AUTHOR, DELETED_BY, GENRE, PK, TITLE, TITLE_KEY, UPDATED_AT, UPDATED_BY, VERSION,
+    book_from_item, book_key, title_key, to_item,
 };
 use super::{BookStore, StoreError, classify};
-use crate::domain::{Book, BookChanges, BookId};
+use crate::domain::{Actor, Book, BookChanges, BookId};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -27,8 +27,47 @@ const IDEMPOTENT_CREATE_ATTEMPTS: u32 = 4;
 /// The attribute holding the id of the last update call, so that a retried
 /// call recognises its own earlier attempt.
 const WRITE_ID: &str = "writeId";
+/// The attribute a delete marks the book with, and then removes it under.
+const DELETE_ID: &str = "deleteId";
 /// DynamoDB's limit on the operands of `IN` in a condition expression.
 const MAX_IN_OPERANDS: usize = 100;
+
+/// What a write requires of the stored book's version: RFC 9110's `If-Match`
+/// (one of these versions) and `If-None-Match` (none of these, or no book at
+/// all). The default requires only that the book exists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionCheck {
+    /// The version must be one of these (`None`: any version; an empty list
+    /// never matches).
+    pub one_of: Option<Vec<u64>>,
+    /// The version must be none of these.
+    pub none_of: Vec<u64>,
+    /// `If-None-Match: *`: the book must not exist. A write never creates, so
+    /// this fails as 412 for a book that exists and 404 for one that does not.
+    pub must_not_exist: bool,
+}
+
+impl VersionCheck {
+    /// Whether a book at `version` satisfies the check.
+    pub fn admits(&self, version: u64) -> bool {
+        !self.must_not_exist
+            && self
+                .one_of
+                .as_ref()
+                .is_none_or(|one_of| one_of.contains(&version))
+            && !self.none_of.contains(&version)
+    }
+}
+
+/// What an update did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Updated {
+    /// The book as stored now.
+    pub book: Book,
+    /// `false` when the changes were already the book's fields: nothing was
+    /// written, the version (and so the ETag) is unchanged, no history entry.
+    pub changed: bool,
+}
 
 /// What a create did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,13 +94,15 @@ struct IdempotencyItem {
 impl IdempotencyItem {
     const SK: &'static str = "IDEMPOTENCY";
 
-    fn pk(key: &str) -> String {
-        format!("IDEMPOTENCY#{key}")
+    /// One caller's key: two callers' equal keys never collide (the `sub` is
+    /// length-prefixed, so no `sub` and key can spell another pair).
+    fn pk(caller: &Actor, key: &str) -> String {
+        format!("IDEMPOTENCY#{}:{}#{key}", caller.sub.len(), caller.sub)
     }
 
-    fn key(key: &str) -> HashMap<String, AttributeValue> {
+    fn key(caller: &Actor, key: &str) -> HashMap<String, AttributeValue> {
         HashMap::from([
-            (PK.to_owned(), AttributeValue::S(Self::pk(key))),
+            (PK.to_owned(), AttributeValue::S(Self::pk(caller, key))),
             (item::SK.to_owned(), AttributeValue::S(Self::SK.to_owned())),
         ])
     }
@@ -83,27 +124,28 @@ impl BookStore {
         output.item.map(book_from_item).transpose()
     }
 
-    /// Stores a new book. With an `idempotency_key`, a retry of the same create
-    /// within 24 hours returns the book the first attempt made
-    /// ([`CreateOutcome::Replayed`]) and the same key with other fields is
-    /// [`StoreError::IdempotencyKeyReused`].
-    #[tracing::instrument(skip(self, book), fields(book_id = %book.id))]
+    /// Stores a new book, written by `by`. With an `idempotency_key` (scoped
+    /// to `by`), a retry of the same create within 24 hours returns the book
+    /// the first attempt made ([`CreateOutcome::Replayed`]) and the same key
+    /// with other fields is [`StoreError::IdempotencyKeyReused`].
+    #[tracing::instrument(skip(self, book, by), fields(book_id = %book.id))]
     pub async fn create(
         &self,
         book: &Book,
         idempotency_key: Option<&str>,
+        by: &Actor,
     ) -> Result<CreateOutcome, StoreError> {
         match idempotency_key {
             None => self
-                .put_new(book)
+                .put_new(book, by)
                 .await
                 .map(|()| CreateOutcome::Created(book.clone())),
-            Some(key) => self.create_idempotent(book, key).await,
+            Some(key) => self.create_idempotent(book, key, by).await,
         }
     }
 
-    async fn put_new(&self, book: &Book) -> Result<(), StoreError> {
-        let item = to_item(book)?;
+    async fn put_new(&self, book: &Book, by: &Actor) -> Result<(), StoreError> {
+        let item = to_item(book, by)?;
         let result = self
             .client
             .put_item()
@@ -135,10 +177,15 @@ impl BookStore {
 
     /// One transaction writes the idempotency record (unless a live one exists)
     /// and the book together: either both are stored or neither is.
-    async fn create_idempotent(&self, book: &Book, key: &str) -> Result<CreateOutcome, StoreError> {
+    async fn create_idempotent(
+        &self,
+        book: &Book,
+        key: &str,
+        by: &Actor,
+    ) -> Result<CreateOutcome, StoreError> {
         let now = crate::domain::clock::now_epoch_seconds();
         let record = IdempotencyItem {
-            pk: IdempotencyItem::pk(key),
+            pk: IdempotencyItem::pk(by, key),
             sk: IdempotencyItem::SK.to_owned(),
             kind: "idempotency".to_owned(),
             expires_at: now + IDEMPOTENCY_WINDOW_SECONDS,
@@ -155,7 +202,7 @@ impl BookStore {
             .map_err(|error| StoreError::Internal(error.to_string()))?;
         let put_book = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_item(book)?))
+            .set_item(Some(to_item(book, by)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|error| StoreError::Internal(error.to_string()))?;
@@ -182,7 +229,7 @@ impl BookStore {
                 .first()
                 .and_then(|reason| reason.code())
                 == Some("ConditionalCheckFailed");
-            if record_taken && let Some(previous) = self.idempotency_record(key).await? {
+            if record_taken && let Some(previous) = self.idempotency_record(by, key).await? {
                 return if same_fields(&previous, book) {
                     Ok(CreateOutcome::Replayed(previous))
                 } else {
@@ -199,12 +246,12 @@ impl BookStore {
         )))
     }
 
-    async fn idempotency_record(&self, key: &str) -> Result<Option<Book>, StoreError> {
+    async fn idempotency_record(&self, by: &Actor, key: &str) -> Result<Option<Book>, StoreError> {
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(IdempotencyItem::key(key)))
+            .set_key(Some(IdempotencyItem::key(by, key)))
             .consistent_read(true)
             .send()
             .await
@@ -218,46 +265,71 @@ impl BookStore {
         Ok(live.then_some(record.book))
     }
 
-    /// Applies `changes` to the book `id` if its version is one of `expected`
-    /// (any version when `None`), incrementing the version, and returns the book
-    /// as stored. An empty `expected` list can never match.
-    #[tracing::instrument(skip(self, changes), fields(book_id = %id))]
+    /// Applies `changes` to the book `id` if its version passes `check`,
+    /// incrementing the version, and returns the book as stored. Changes that
+    /// are already the book's fields write nothing ([`Updated::changed`] is
+    /// `false`), still under `check`.
+    #[tracing::instrument(skip(self, changes, by), fields(book_id = %id))]
     pub async fn update(
         &self,
         id: &BookId,
         changes: &BookChanges,
-        expected: Option<&[u64]>,
+        check: &VersionCheck,
         now: &str,
-    ) -> Result<Book, StoreError> {
+        by: &Actor,
+    ) -> Result<Updated, StoreError> {
+        if changes == &BookChanges::default() {
+            let book = self.checked_current(id, check).await?;
+            return Ok(Updated {
+                book,
+                changed: false,
+            });
+        }
         // A fresh id per call, stored with the write: if the SDK retries after
         // a late answer, the retry finds its own earlier attempt applied (see
         // below) instead of failing its condition or applying twice.
         let write_id = AttributeValue::S(uuid::Uuid::now_v7().to_string());
+        let mut targets = Vec::new();
         let mut expression = Expression::new();
         expression
             .increment(VERSION, 1)
             .set(UPDATED_AT, AttributeValue::S(now.to_owned()))
-            .set(WRITE_ID, write_id.clone());
+            .set(WRITE_ID, write_id.clone())
+            .set(UPDATED_BY, actor_value(by)?)
+            // Any write clears a delete's mark, so that delete cannot remove
+            // a book that changed after its precondition was checked.
+            .remove(DELETE_ID)
+            .remove(DELETED_BY);
         if let Some(title) = &changes.title {
-            expression
-                .set(TITLE, AttributeValue::S(title.as_str().to_owned()))
-                .set(TITLE_KEY, AttributeValue::S(title_key(title.as_str(), id)));
+            let title = AttributeValue::S(title.as_str().to_owned());
+            expression.set(TITLE, title.clone()).set(
+                TITLE_KEY,
+                AttributeValue::S(title_key(title.as_s().map_or("", |t| t), id)),
+            );
+            targets.push((TITLE, Some(title)));
         }
         if let Some(author) = &changes.author {
-            expression.set(AUTHOR, AttributeValue::S(author.as_str().to_owned()));
+            let author = AttributeValue::S(author.as_str().to_owned());
+            expression.set(AUTHOR, author.clone());
+            targets.push((AUTHOR, Some(author)));
         }
         match &changes.genre {
             None => {}
             Some(Some(genre)) => {
-                expression.set(GENRE, AttributeValue::S(genre.as_str().to_owned()));
+                let genre = AttributeValue::S(genre.as_str().to_owned());
+                expression.set(GENRE, genre.clone());
+                targets.push((GENRE, Some(genre)));
             }
             Some(None) => {
                 expression.remove(GENRE);
+                targets.push((GENRE, None));
             }
         }
-        let expected = self.narrow(id, expected).await?;
-        require_version(&mut expression, expected.as_deref());
-        expression.require_absent_or_not(WRITE_ID, write_id.clone());
+        let check = self.narrow(id, check).await?;
+        require_version(&mut expression, &check);
+        expression
+            .require_absent_or_not(WRITE_ID, write_id.clone())
+            .require_any_change(targets);
         let result = self
             .client
             .update_item()
@@ -271,15 +343,29 @@ impl BookStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
+        let changed = |book| Updated {
+            book,
+            changed: true,
+        };
         match result {
-            Ok(output) => book_from_item(output.attributes.unwrap_or_default()),
+            Ok(output) => book_from_item(output.attributes.unwrap_or_default()).map(changed),
             Err(error) => match error.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    match failed.item() {
-                        Some(item) if item.get(WRITE_ID) == Some(&write_id) => {
-                            book_from_item(item.clone())
-                        }
-                        item => Err(condition_failure(id, item.is_some())),
+                    let Some(item) = failed.item() else {
+                        return Err(StoreError::NotFound(id.to_string()));
+                    };
+                    if item.get(WRITE_ID) == Some(&write_id) {
+                        return book_from_item(item.clone()).map(changed);
+                    }
+                    // The precondition held and nothing would change: a no-op.
+                    let book = book_from_item(item.clone())?;
+                    if check.admits(book.version) && already_applied(&book, changes) {
+                        Ok(Updated {
+                            book,
+                            changed: false,
+                        })
+                    } else {
+                        Err(StoreError::VersionMismatch)
                     }
                 }
                 _ => Err(classify(error)),
@@ -287,13 +373,61 @@ impl BookStore {
         }
     }
 
+    /// The book `id` as it is, if its version passes `check`: what a write
+    /// that changes nothing answers.
+    async fn checked_current(&self, id: &BookId, check: &VersionCheck) -> Result<Book, StoreError> {
+        match self.get(id).await? {
+            None => Err(StoreError::NotFound(id.to_string())),
+            Some(book) if check.admits(book.version) => Ok(book),
+            Some(_) => Err(StoreError::VersionMismatch),
+        }
+    }
+
     /// Deletes the book `id` if its version is one of `expected` (any version
-    /// when `None`).
-    #[tracing::instrument(skip(self), fields(book_id = %id))]
-    pub async fn delete(&self, id: &BookId, expected: Option<&[u64]>) -> Result<(), StoreError> {
-        let expected = self.narrow(id, expected).await?;
+    /// when `None`), on behalf of `by`.
+    ///
+    /// Two requests: the first marks the book with who deletes it and a fresh
+    /// delete id (under the version condition; the version does not change,
+    /// so the mark is no change of the book), the second removes exactly the
+    /// item so marked. The stream's record of the removal then says who
+    /// removed it; a write between the two makes the removal a 412.
+    #[tracing::instrument(skip(self, by), fields(book_id = %id))]
+    pub async fn delete(
+        &self,
+        id: &BookId,
+        check: &VersionCheck,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
+        let check = self.narrow(id, check).await?;
+        let delete_id = AttributeValue::S(uuid::Uuid::now_v7().to_string());
+        let mut mark = Expression::new();
+        mark.set(DELETED_BY, actor_value(by)?)
+            .set(DELETE_ID, delete_id.clone());
+        require_version(&mut mark, &check);
+        let marked = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(book_key(id)))
+            .set_update_expression(mark.update_expression())
+            .set_condition_expression(mark.condition_expression())
+            .set_expression_attribute_names(mark.names())
+            .set_expression_attribute_values(mark.values())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        if let Err(error) = marked {
+            return Err(match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    condition_failure(id, failed.item().is_some())
+                }
+                _ => classify(error),
+            });
+        }
         let mut expression = Expression::new();
-        require_version(&mut expression, expected.as_deref());
+        expression
+            .require_exists(PK)
+            .require_one_of(DELETE_ID, [delete_id]);
         // Not retried: a retry after a late answer would find the book gone and answer
         // 404 for a delete that succeeded. A timeout is a 503 instead, which tells the
         // client the outcome is unknown.
@@ -319,42 +453,69 @@ impl BookStore {
         }
     }
 
-    /// Makes an expected-version list fit one condition expression: duplicates
-    /// dropped, and a list that cannot match (empty) or is too long for `IN`
-    /// (over 100) settled by reading the current version instead.
-    async fn narrow(
-        &self,
-        id: &BookId,
-        expected: Option<&[u64]>,
-    ) -> Result<Option<Vec<u64>>, StoreError> {
-        let Some(expected) = expected else {
-            return Ok(None);
+    /// Makes a version check fit one condition expression: lists deduplicated,
+    /// and a check that cannot be written as one (`If-None-Match: *`, an
+    /// empty or over-100 list for `IN`) settled by reading the current version.
+    async fn narrow(&self, id: &BookId, check: &VersionCheck) -> Result<VersionCheck, StoreError> {
+        let dedup = |versions: &[u64]| {
+            let mut versions = versions.to_vec();
+            versions.sort_unstable();
+            versions.dedup();
+            versions
         };
-        let mut versions = expected.to_vec();
-        versions.sort_unstable();
-        versions.dedup();
-        if (1..=MAX_IN_OPERANDS).contains(&versions.len()) {
-            return Ok(Some(versions));
+        let one_of = check.one_of.as_deref().map(dedup);
+        let none_of = dedup(&check.none_of);
+        let fits = |list: &[u64]| list.len() <= MAX_IN_OPERANDS;
+        let writable = !check.must_not_exist
+            && one_of
+                .as_ref()
+                .is_none_or(|one_of| !one_of.is_empty() && fits(one_of))
+            && fits(&none_of);
+        if writable {
+            return Ok(VersionCheck {
+                one_of,
+                none_of,
+                must_not_exist: false,
+            });
         }
-        match self.get(id).await? {
-            None => Err(StoreError::NotFound(id.to_string())),
-            Some(book) if versions.contains(&book.version) => Ok(Some(vec![book.version])),
-            Some(_) => Err(StoreError::VersionMismatch),
-        }
+        let book = self.checked_current(id, check).await?;
+        Ok(VersionCheck {
+            one_of: Some(vec![book.version]),
+            ..VersionCheck::default()
+        })
     }
 }
 
-/// The book exists, and when versions are expected, its version is one of them.
-fn require_version(expression: &mut Expression, expected: Option<&[u64]>) {
+/// Whether `changes` are already `book`'s fields.
+fn already_applied(book: &Book, changes: &BookChanges) -> bool {
+    changes
+        .title
+        .as_ref()
+        .is_none_or(|title| title.as_str() == book.title)
+        && changes
+            .author
+            .as_ref()
+            .is_none_or(|author| author.as_str() == book.author)
+        && changes
+            .genre
+            .as_ref()
+            .is_none_or(|genre| genre.as_ref().map(|genre| genre.as_str()) == book.genre.as_deref())
+}
+
+/// `by` as a DynamoDB map attribute.
+fn actor_value(by: &Actor) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(by)
+        .map_err(|error| StoreError::Internal(format!("cannot serialise the caller: {error}")))
+}
+
+/// The book exists and its version passes `check` (already narrowed).
+fn require_version(expression: &mut Expression, check: &VersionCheck) {
+    let number = |version: &u64| AttributeValue::N(version.to_string());
     expression.require_exists(PK);
-    if let Some(versions) = expected {
-        expression.require_one_of(
-            VERSION,
-            versions
-                .iter()
-                .map(|version| AttributeValue::N(version.to_string())),
-        );
+    if let Some(one_of) = &check.one_of {
+        expression.require_one_of(VERSION, one_of.iter().map(number));
     }
+    expression.require_none_of(VERSION, check.none_of.iter().map(number));
 }
 
 /// A failed condition means "gone" when DynamoDB returned no old item, and

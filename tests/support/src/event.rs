@@ -16,6 +16,11 @@ const BASE_EVENT: &str = include_str!("../fixtures/http-api-proxy.json");
 /// and a REMOVE record of a table with a stream.
 const BASE_STREAM_EVENT: &str = include_str!("../fixtures/dynamodb-update.json");
 
+/// The `sub` of the caller every event is signed in as.
+pub const TEST_SUB: &str = "3f0c1d2e-0000-4000-8000-00000000test";
+/// The `username` of that caller.
+pub const TEST_USERNAME: &str = "tester";
+
 /// An API Gateway HTTP API (payload 2.0) event under construction.
 #[derive(Debug, Clone)]
 pub struct ApiEvent(Value);
@@ -38,12 +43,41 @@ impl ApiEvent {
         event["requestContext"]["http"]["method"] = json!(method);
         event["requestContext"]["http"]["path"] = json!(path);
         event["requestContext"]["requestId"] = json!(uuid::Uuid::now_v7().to_string());
+        event["requestContext"]["authorizer"] = json!({
+            "jwt": {
+                "claims": {
+                    "sub": TEST_SUB,
+                    "username": TEST_USERNAME,
+                    "client_id": "bookshelf-web",
+                    "scope": "openid bookshelf/books.read bookshelf/books.write",
+                    "token_use": "access",
+                    "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example",
+                },
+                "scopes": ["openid", "bookshelf/books.read", "bookshelf/books.write"]
+            }
+        });
         let object = event.as_object_mut().expect("the base event is an object");
         for absent in ["queryStringParameters", "pathParameters", "body", "cookies"] {
             object.remove(absent);
         }
         object.insert("isBase64Encoded".into(), json!(false));
         Self(event)
+    }
+
+    /// The request without a verified caller: no authorizer claims, as a route
+    /// without an authorizer would deliver it.
+    pub fn anonymous(mut self) -> Self {
+        if let Some(context) = self.0["requestContext"].as_object_mut() {
+            context.remove("authorizer");
+        }
+        self
+    }
+
+    /// The request signed in as another caller (`sub`, `username`).
+    pub fn signed_in_as(mut self, sub: &str, username: &str) -> Self {
+        self.0["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = json!(sub);
+        self.0["requestContext"]["authorizer"]["jwt"]["claims"]["username"] = json!(username);
+        self
     }
 
     /// Replaces the route key (e.g. `ANY /books/{id}` for a catch-all route).
@@ -148,7 +182,8 @@ fn percent_encode(text: &str) -> String {
 /// A book item in DynamoDB JSON (`{"title": {"S": "…"}, …}`), as a stream
 /// record's `NewImage` or `OldImage` carries it.
 pub fn book_image(book: &bookshelf::Book) -> Value {
-    let item = bookshelf::store::book_item(book).expect("a book serialises");
+    let item = bookshelf::store::book_item(book, &crate::handler::test_writer())
+        .expect("a book serialises");
     serde_json::to_value(serde_dynamo::Item::from(item)).expect("an item serialises")
 }
 

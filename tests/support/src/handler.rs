@@ -6,9 +6,18 @@ use crate::response::Response;
 use crate::table::TestTable;
 use bookshelf::app::Config;
 use bookshelf::domain::clock::now_rfc3339;
-use bookshelf::domain::{Author, BookFields, Genre, Title};
+use bookshelf::domain::{Actor, Author, BookFields, Genre, Title};
 use bookshelf::{ApiError, App, Book};
 use lambda_http::{Body, Request};
+
+/// The caller every [`ApiEvent`] is signed in as unless made anonymous: the
+/// claims API Gateway's JWT authorizer would pass for a Cognito user.
+pub fn test_writer() -> Actor {
+    Actor {
+        sub: crate::event::TEST_SUB.to_owned(),
+        name: crate::event::TEST_USERNAME.to_owned(),
+    }
+}
 
 /// The cursor-signing key of test apps.
 pub const TEST_CURSOR_SECRET: &str = "test-cursor-secret";
@@ -21,6 +30,7 @@ pub async fn app() -> &'static App {
     let config = Config {
         table_name: table.name.clone(),
         cursor_secret: Some(TEST_CURSOR_SECRET.as_bytes().to_vec()),
+        allow_anonymous_writes: false,
     };
     Box::leak(Box::new(App::new(table.client.clone(), config)))
 }
@@ -47,6 +57,9 @@ pub async fn seed(app: &App, title: &str, author: &str, genre: Option<&str>) -> 
         genre: genre.map(|genre| Genre::parse(genre).expect("valid genre")),
     };
     let book = Book::create(fields, now_rfc3339());
-    app.store.create(&book, None).await.expect("seeding a book");
+    app.store
+        .create(&book, None, &test_writer())
+        .await
+        .expect("seeding a book");
     book
 }
