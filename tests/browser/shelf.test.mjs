@@ -654,11 +654,7 @@ test('the history says who made each change', { timeout: TEST_TIMEOUT_MS }, asyn
     assert.equal(json.items.length, 2, JSON.stringify(json));
     return json.items;
   }, 15_000);
-  if (!('by' in recorded[0])) {
-    t.skip('the API records no `by` in history entries yet (issue 14, item 2)');
-    return;
-  }
-  assert.equal(recorded[0].by.name, 'bob');
+  assert.deepEqual(recorded[0].by, { sub: 'local-user-bob', name: 'bob' });
   await page.getByRole('button', { name: 'History of Persuasion' }).click();
   const history = page.getByTestId('history-dialog');
   const entries = history.getByTestId('history-entry');
