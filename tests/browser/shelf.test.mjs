@@ -15,8 +15,8 @@
 //
 // Kept in test-artifacts/ (git-ignored): shelf.png and shelf-phone.png (the
 // shelf on a laptop and on a phone), signed-out.png, conflict.png, history.png,
-// session-expired.png and failed-request.png, and runner.log (the local
-// runner's output).
+// history-by.png, session-expired.png and failed-request.png, and runner.log
+// (the local runner's output).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
