@@ -5,12 +5,18 @@
 // with a table of its own. Every test makes its own books (their authors carry
 // this run's id), so tests do not see each other's data.
 //
+// Writes need a token: the tests seed books with a machine token from the
+// runner's development identity provider (client credentials), and the page
+// signs in through that provider's sign-in page (a button per development user)
+// before it adds, edits or deletes.
+//
 //   make browser-test          builds everything, then runs:
 //   cargo run -q -p bookshelf-local -- with-dynamodb -- node --test tests/browser/*.test.mjs
 //
 // Kept in test-artifacts/ (git-ignored): shelf.png and shelf-phone.png (the
-// shelf on a laptop and on a phone), conflict.png, history.png and
-// failed-request.png, and runner.log (the local runner's output).
+// shelf on a laptop and on a phone), signed-out.png, conflict.png, history.png,
+// history-by.png, session-expired.png and failed-request.png, and runner.log
+// (the local runner's output).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -47,6 +53,7 @@ let runner; // the local runner's process
 let baseUrl; // http://127.0.0.1:<port>
 let context; // the browser
 let userDataDir;
+let token; // a write token of the development provider's machine client
 
 // ------------------------------------------------------------------ set-up
 
@@ -58,6 +65,7 @@ before(async () => {
   }
   await mkdir(ARTIFACTS, { recursive: true });
   baseUrl = await startRunner(endpoint);
+  token = await machineToken();
   userDataDir = await mkdtemp(path.join(tmpdir(), 'bookshelf-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -119,9 +127,27 @@ async function stopRunner() {
 
 // ---------------------------------------------------------------- helpers
 
-/** Calls the JSON API directly (to seed books, or to change one behind the page's back). */
-async function api(method, urlPath, { body, headers = {} } = {}) {
+/** A write token from the development provider (client credentials, the documented credentials). */
+async function machineToken() {
+  const response = await fetch(`${baseUrl}/_local/idp/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from('bookshelf-local:bookshelf-local-secret').toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  });
+  assert.equal(response.status, 200, await response.clone().text());
+  return (await response.json()).access_token;
+}
+
+/**
+ * Calls the JSON API directly (to seed books, or to change one behind the page's
+ * back); writes carry the machine token unless `anonymous`.
+ */
+async function api(method, urlPath, { body, headers = {}, anonymous = false } = {}) {
   const init = { method, headers: { ...headers } };
+  if (method !== 'GET' && !anonymous) init.headers.authorization ??= `Bearer ${token}`;
   if (body !== undefined) {
     init.headers['content-type'] ??= 'application/json';
     init.body = JSON.stringify(body);
@@ -152,10 +178,21 @@ async function eventually(check, timeout = 10_000) {
 }
 
 /**
- * A fresh tab on the page. It fails the test if the page throws, breaks its
- * Content-Security-Policy, or asks anything of another origin.
+ * A fresh tab on the page, signed in as `user` (through the development
+ * provider's sign-in page) unless `user` is null. It fails the test if the page
+ * throws, breaks its Content-Security-Policy, or asks anything of another origin.
  */
-async function openPage(t, query = '') {
+async function openPage(t, query = '', { user = 'alice' } = {}) {
+  const page = await newGuardedPage(t);
+  const response = await page.goto(`${baseUrl}/${query}`);
+  assert.equal(response.status(), 200);
+  await shelfLoaded(page);
+  if (user) await signIn(page, user);
+  return page;
+}
+
+/** A fresh tab that fails the test if it throws, breaks its CSP, or reaches another origin. */
+async function newGuardedPage(t) {
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -174,10 +211,28 @@ async function openPage(t, query = '') {
     await page.close();
     assert.deepEqual(problems, []);
   });
-  const response = await page.goto(`${baseUrl}/${query}`);
-  assert.equal(response.status(), 200);
-  await shelfLoaded(page);
   return page;
+}
+
+/**
+ * Signs in from the masthead (or from `button`, e.g. "Sign in again" in a
+ * dialog): the development provider's page, its button for `user`, and back.
+ */
+async function signIn(page, user = 'alice', button = page.getByTestId('account').getByRole('button', { name: 'Sign in', exact: true })) {
+  await button.click();
+  await page.waitForURL((url) => url.pathname === '/_local/idp/authorize');
+  await page.getByRole('button', { name: `Sign in as ${user}` }).click();
+  await page.waitForURL((url) => url.pathname === '/' && !url.searchParams.has('code') && !url.searchParams.has('state'));
+  await page.getByTestId('signed-in-as').filter({ hasText: user }).waitFor();
+  await shelfLoaded(page);
+}
+
+/** Changes the page's stored session (sessionStorage) by merging `patch` into it. */
+async function patchSession(page, patch) {
+  await page.evaluate((fields) => {
+    const session = JSON.parse(sessionStorage.getItem('bookshelf.session'));
+    sessionStorage.setItem('bookshelf.session', JSON.stringify({ ...session, ...fields }));
+  }, patch);
 }
 
 /** Waits until the shelf is not loading. */
@@ -235,6 +290,10 @@ test('the shelf lists the books sorted by title, on a laptop and on a phone', { 
   for (const [title, author, genre] of books) await seed(title, author, genre);
 
   const page = await openPage(t);
+  // Reloaded: the session stays (sessionStorage), and no "Signed in" message is left in the picture.
+  await page.reload();
+  await shelfLoaded(page);
+  assert.equal(await page.getByTestId('signed-in-as').textContent(), 'Signed in as alice');
   const sorted = books.map(([title, author, genre]) => [title, author, genre ?? '—'])
     .sort(([a], [b]) => a.toLowerCase().localeCompare(b.toLowerCase()));
   assert.deepEqual(await shelfContents(page), sorted);
@@ -304,7 +363,7 @@ test('filter by author and by genre', { timeout: TEST_TIMEOUT_MS }, async (t) =>
   await seed('Odes', ann, poetry);
   await seed('Notes', ann, essays);
   await seed('Sonnets', bo, poetry);
-  const page = await openPage(t);
+  const page = await openPage(t, '', { user: null });
 
   await filterBy(page, { author: ann });
   assert.deepEqual(await shelfContents(page), [['Notes', ann, essays], ['Odes', ann, poetry]]);
@@ -339,7 +398,7 @@ test('page through a long shelf', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const author = `Prolific ${RUN}`;
   const titles = Array.from({ length: 13 }, (_, i) => `Volume ${String(i + 1).padStart(2, '0')}`);
   await Promise.all(titles.map((title) => seed(title, author, 'Series')));
-  const page = await openPage(t);
+  const page = await openPage(t, '', { user: null });
   await page.getByLabel('Per page').selectOption('10');
   await shelfLoaded(page);
   await filterBy(page, { author });
@@ -465,7 +524,7 @@ test('open a book’s change history, newest first', { timeout: TEST_TIMEOUT_MS 
   const mergePatch = { 'content-type': 'application/merge-patch+json' };
   await api('PATCH', `/books/${book.id}`, { body: { genre: 'Chronicle' }, headers: mergePatch });
   await api('PATCH', `/books/${book.id}`, { body: { title: 'The Annals' }, headers: mergePatch });
-  const page = await openPage(t, `?author=${encodeURIComponent(author)}`);
+  const page = await openPage(t, `?author=${encodeURIComponent(author)}`, { user: null });
 
   await page.getByRole('button', { name: 'History of The Annals' }).click();
   const history = page.getByTestId('history-dialog');
@@ -485,8 +544,7 @@ test('open a book’s change history, newest first', { timeout: TEST_TIMEOUT_MS 
 });
 
 test('a failed request says so, and can be retried', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const page = await context.newPage();
-  t.after(() => page.close());
+  const page = await newGuardedPage(t);
   const isList = (url) => url.pathname === '/books';
   await page.route(isList, (route) => route.fulfill({
     status: 503,
@@ -519,4 +577,205 @@ test('a failed request says so, and can be retried', { timeout: TEST_TIMEOUT_MS 
   await alert.getByRole('button', { name: 'Try again' }).click();
   await rows(page).first().waitFor();
   assert.equal(await alert.textContent(), '');
+});
+
+test('signed out, the shelf is read-only: no add, edit or delete', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Onlooker ${RUN}`;
+  await seed('Walden', author, 'Essays');
+  const page = await openPage(t, `?author=${encodeURIComponent(author)}`, { user: null });
+  assert.deepEqual(await titlesShown(page), ['Walden']);
+  const account = page.getByTestId('account');
+  assert.equal(await account.getByRole('button', { name: 'Sign in', exact: true }).isVisible(), true);
+  assert.equal(await account.innerText(), 'Sign in');
+  assert.equal(await page.getByRole('button', { name: 'Add a book' }).isVisible(), false);
+  const row = rowOf(page, 'Walden');
+  assert.equal(await row.getByRole('button', { name: 'Edit Walden' }).count(), 0);
+  assert.equal(await row.getByRole('button', { name: 'Delete Walden' }).count(), 0);
+  assert.equal(await row.getByRole('button', { name: 'History of Walden' }).isVisible(), true, 'history stays open to all');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'signed-out.png') });
+
+  // The API agrees: a write without a token changes nothing.
+  const refused = await api('POST', '/books', { body: { title: 'x', author }, anonymous: true });
+  assert.equal(refused.status, 401);
+  assert.deepEqual(refused.json, { message: 'Unauthorized' });
+});
+
+test('signing in shows who is signed in and the write controls; signing out hides them', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Visitor ${RUN}`;
+  await seed('Emma', author, 'Novel');
+  const page = await openPage(t, `?author=${encodeURIComponent(author)}`, { user: null });
+  await signIn(page, 'bob');
+  assert.equal(await page.getByTestId('signed-in-as').textContent(), 'Signed in as bob');
+  // The address came back as it was (the filter), without the code or state.
+  const url = new URL(page.url());
+  assert.deepEqual([...url.searchParams.keys()], ['author']);
+  assert.deepEqual(await titlesShown(page), ['Emma']);
+  assert.equal(await page.getByRole('button', { name: 'Add a book' }).isVisible(), true);
+  assert.equal(await rowOf(page, 'Emma').getByRole('button', { name: 'Edit Emma' }).isVisible(), true);
+  // The tokens are in sessionStorage, never in a cookie.
+  assert.deepEqual(await context.cookies(baseUrl), []);
+  assert.ok(await page.evaluate(() => JSON.parse(sessionStorage.getItem('bookshelf.session')).accessToken));
+
+  // A reload keeps the session (same tab).
+  await page.reload();
+  await shelfLoaded(page);
+  await page.getByTestId('signed-in-as').filter({ hasText: 'bob' }).waitFor();
+
+  await page.getByTestId('account').getByRole('button', { name: 'Sign out' }).click();
+  await page.getByTestId('account').getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Add a book' }).isVisible(), false);
+  assert.equal(await rowOf(page, 'Emma').getByRole('button', { name: 'Edit Emma' }).count(), 0);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('bookshelf.session')), null);
+});
+
+test('a user without the write scope is signed in read-only', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Browser ${RUN}`;
+  await seed('Ulysses', author, 'Novel');
+  const page = await openPage(t, `?author=${encodeURIComponent(author)}`, { user: 'reader' });
+  assert.equal(await page.getByTestId('signed-in-as').textContent(), 'Signed in as reader (read only)');
+  assert.equal(await page.getByRole('button', { name: 'Add a book' }).isVisible(), false);
+  assert.equal(await rowOf(page, 'Ulysses').getByRole('button', { name: 'Edit Ulysses' }).count(), 0);
+});
+
+test('the history says who made each change', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Witnessed ${RUN}`;
+  const book = await seed('Persuasion', author, 'Novel');
+  const page = await openPage(t, `?author=${encodeURIComponent(author)}`, { user: 'bob' });
+  const dialog = page.getByTestId('book-dialog');
+  await page.getByRole('button', { name: 'Edit Persuasion', exact: true }).click();
+  await dialog.waitFor();
+  await fillBook(page, { genre: 'Romance' });
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+
+  // What the API records, then what the page shows of it.
+  const recorded = await eventually(async () => {
+    const { json } = await api('GET', `/books/${book.id}/history`);
+    assert.equal(json.items.length, 2, JSON.stringify(json));
+    return json.items;
+  }, 15_000);
+  assert.deepEqual(recorded[0].by, { sub: 'local-user-bob', name: 'bob' });
+  await page.getByRole('button', { name: 'History of Persuasion' }).click();
+  const history = page.getByTestId('history-dialog');
+  const entries = history.getByTestId('history-entry');
+  await eventually(async () => assert.equal(await entries.count(), 2), 15_000);
+  assert.equal(await entries.nth(0).getByTestId('history-by').textContent(), 'bob');
+  assert.match(await entries.nth(0).textContent(), /Updated · version 2 · .* · by bob/);
+  assert.equal(await entries.nth(1).getByTestId('history-by').textContent(), recorded[1].by.name, 'the seed, by the machine client');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'history-by.png') });
+});
+
+test('an expired session asks to sign in again, and the edit in progress survives', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Interrupted ${RUN}`;
+  const book = await seed('Mansfeld Park', author, 'Novel');
+  const query = `?author=${encodeURIComponent(author)}&limit=10`;
+  const page = await openPage(t, query);
+  const dialog = page.getByTestId('book-dialog');
+  await page.getByRole('button', { name: 'Edit Mansfeld Park', exact: true }).click();
+  await dialog.waitFor();
+  await fillBook(page, { title: 'Mansfield Park', genre: 'Classic' });
+
+  // The token's time is up while the form is open: nothing is sent, sign in is asked.
+  await patchSession(page, { expiresAt: Date.now() - 1000 });
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  const formError = page.getByTestId('form-error');
+  await formError.getByText('Your session has expired').waitFor();
+  assert.match(await formError.textContent(), /your changes are kept/);
+  assert.equal((await api('GET', `/books/${book.id}`)).json.version, 1, 'nothing was saved');
+  await page.getByTestId('account').getByText('your session has expired').waitFor({ state: 'attached' });
+  assert.equal(await page.getByTestId('account').textContent(), 'alice, your session has expired.Sign in againSign out');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'session-expired.png') });
+
+  // Sign in again (as someone else, even): the edit comes back, on the same shelf.
+  await signIn(page, 'bob', formError.getByRole('button', { name: 'Sign in again' }));
+  await dialog.waitFor();
+  assert.equal(await dialog.getByLabel('Title').inputValue(), 'Mansfield Park');
+  assert.equal(await dialog.getByLabel('Genre').inputValue(), 'Classic');
+  assert.equal(await dialog.getByLabel('Author').inputValue(), author);
+  assert.match(await formError.textContent(), /signed in as bob/);
+  assert.equal(new URL(page.url()).search, query, 'the filter is back in the address');
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  const stored = (await api('GET', `/books/${book.id}`)).json;
+  assert.deepEqual([stored.title, stored.genre, stored.version], ['Mansfield Park', 'Classic', 2]);
+  await eventually(async () => assert.deepEqual(await shelfContents(page), [['Mansfield Park', author, 'Classic']]));
+});
+
+test('a revoked token (the API answers 401) asks to sign in again, and the new book is added once', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Revoked ${RUN}`;
+  const page = await openPage(t, `?author=${encodeURIComponent(author)}`);
+  const dialog = page.getByTestId('book-dialog');
+  await page.getByRole('button', { name: 'Add a book' }).click();
+  await dialog.waitFor();
+  await fillBook(page, { title: 'Sense and Sensibility', author, genre: 'Novel' });
+
+  // A token the API no longer takes (its signature broken), still within its time.
+  const session = await page.evaluate(() => JSON.parse(sessionStorage.getItem('bookshelf.session')));
+  await patchSession(page, { accessToken: `${session.accessToken.slice(0, -8)}AAAAAAAA` });
+  await dialog.getByRole('button', { name: 'Add book' }).click();
+  const formError = page.getByTestId('form-error');
+  await formError.getByText('The book was not added. Your session has expired or was revoked.').waitFor();
+  assert.deepEqual((await api('GET', `/books?author=${encodeURIComponent(author)}`)).json.items, []);
+
+  await signIn(page, 'alice', formError.getByRole('button', { name: 'Sign in again' }));
+  await dialog.waitFor();
+  assert.equal(await dialog.getByLabel('Title').inputValue(), 'Sense and Sensibility');
+  await dialog.getByRole('button', { name: 'Add book' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await eventually(async () => assert.deepEqual(await titlesShown(page), ['Sense and Sensibility']));
+  const stored = await api('GET', `/books?author=${encodeURIComponent(author)}`);
+  assert.equal(stored.json.items.length, 1);
+});
+
+test('an expired session asks to sign in again before a delete, then the delete is confirmed', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Lapsed ${RUN}`;
+  const book = await seed('Sanditon', author, null);
+  const page = await openPage(t, `?author=${encodeURIComponent(author)}`);
+  const confirm = page.getByTestId('delete-dialog');
+  await page.getByRole('button', { name: 'Delete Sanditon' }).click();
+  await confirm.waitFor();
+  await patchSession(page, { expiresAt: 0 });
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+  await confirm.getByText('Your session has expired').waitFor();
+  assert.equal((await api('GET', `/books/${book.id}`)).status, 200);
+
+  await signIn(page, 'alice', confirm.getByRole('button', { name: 'Sign in again' }));
+  await confirm.waitFor();
+  assert.match(await confirm.textContent(), /Confirm the delete again/);
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+  await confirm.waitFor({ state: 'hidden' });
+  await eventually(async () => assert.deepEqual(await titlesShown(page), []));
+  assert.equal((await api('GET', `/books/${book.id}`)).status, 404);
+});
+
+test('a sign-in answer that does not match the sign-in started here is refused', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const page = await newGuardedPage(t);
+  await page.goto(`${baseUrl}/?code=forged&state=forged`);
+  await shelfLoaded(page);
+  const alert = page.getByTestId('alert');
+  await alert.getByText('did not come from a sign-in started on this page').waitFor();
+  assert.equal(new URL(page.url()).search, '', 'the code is taken out of the address');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('bookshelf.session')), null);
+  assert.equal(await page.getByTestId('account').getByRole('button', { name: 'Sign in', exact: true }).isVisible(), true);
+});
+
+test('coming back from the sign-in page without signing in keeps the edit too', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Hesitant ${RUN}`;
+  const page = await openPage(t, `?author=${encodeURIComponent(author)}`);
+  const dialog = page.getByTestId('book-dialog');
+  await page.getByRole('button', { name: 'Add a book' }).click();
+  await dialog.waitFor();
+  await fillBook(page, { title: 'Lady Susan', author });
+  await patchSession(page, { expiresAt: 0 });
+  await dialog.getByRole('button', { name: 'Add book' }).click();
+  const formError = page.getByTestId('form-error');
+  await formError.getByRole('button', { name: 'Sign in again' }).click();
+  await page.waitForURL((url) => url.pathname === '/_local/idp/authorize');
+
+  await page.goBack();
+  await dialog.waitFor();
+  assert.equal(await dialog.getByLabel('Title').inputValue(), 'Lady Susan');
+  assert.match(await formError.textContent(), /You are not signed in/);
+  assert.equal(await page.getByTestId('account').getByRole('button', { name: 'Sign in again' }).count(), 1);
+  assert.deepEqual((await api('GET', `/books?author=${encodeURIComponent(author)}`)).json.items, []);
 });

@@ -3,6 +3,13 @@
 // the same origin (/books…). Hand-written, no framework, no build step; the
 // server embeds this file as it is.
 //
+// Sign-in: reads are public, writes need an access token. The page signs in
+// with the authorization code flow and PKCE (S256) at the issuer its meta tags
+// name (Cognito's managed login on AWS, the runner's development provider
+// locally), keeps the tokens in sessionStorage (never a cookie, so no other site
+// can make the browser send them), and sends `Authorization: Bearer …` on
+// writes only. Signed out, the shelf is read-only.
+//
 // Rules it keeps: every write carries the version it was based on (If-Match),
 // so a stale edit is shown as a conflict, never saved over someone else's
 // change; every failed request is said out loud (an alert on the page, or an
@@ -20,14 +27,33 @@ const HISTORY_POLLS = 12;
 
 const $ = (id) => document.getElementById(id);
 
+/** The content of `<meta name="…">`, written by the server from its environment. */
+const meta = (name) => (document.querySelector(`meta[name="${name}"]`)?.content || '').trim();
+
+const AUTH = {
+  issuer: meta('bookshelf-auth-issuer').replace(/\/+$/, ''),
+  clientId: meta('bookshelf-auth-client-id'),
+  scopes: meta('bookshelf-auth-scopes') || 'openid',
+  // Only under `sam local start-api` (no authorizer): the API takes writes without a token.
+  anonymousWrites: meta('bookshelf-anonymous-writes') === 'true',
+};
+const WRITE_SCOPE = 'bookshelf/books.write';
+// sessionStorage keys: the tokens, a sign-in under way, an edit kept across sign-in.
+const SESSION_KEY = 'bookshelf.session';
+const PENDING_KEY = 'bookshelf.sign-in';
+const DRAFT_KEY = 'bookshelf.draft';
+// A token this close to its expiry is treated as expired (a write takes a moment).
+const EXPIRY_MARGIN_MS = 30_000;
+
 // ------------------------------------------------------------------ the API
 
 /** A request that did not succeed: an HTTP error (status > 0) or no answer at all. */
 class RequestFailed extends Error {
-  constructor(message, { status = 0, problem = null } = {}) {
+  constructor(message, { status = 0, problem = null, signIn = false } = {}) {
     super(message);
     this.status = status;
     this.problem = problem;
+    this.signIn = signIn; // the session is missing or expired: sign in, then try again
   }
 }
 
@@ -83,6 +109,35 @@ function describeFailure(response, json, problem) {
     return `The server answered ${response.status}: ${json.message}.`;
   }
   return `The server answered ${response.status} ${response.statusText}`.trim() + '.';
+}
+
+/**
+ * A write: `api` with the session's access token. Without a usable session (none,
+ * expired, or the API answered 401) it throws a RequestFailed with `signIn` set,
+ * and the caller asks the person to sign in again, keeping what they were doing.
+ */
+async function write(method, path, options = {}) {
+  const session = currentSession();
+  if (!session && AUTH.anonymousWrites) {
+    return api(method, path, options);
+  }
+  if (!session || sessionExpired(session)) {
+    markSessionExpired();
+    throw new RequestFailed('Your session has expired.', { status: 401, signIn: true });
+  }
+  const headers = { ...options.headers, Authorization: `Bearer ${session.accessToken}` };
+  try {
+    return await api(method, path, { ...options, headers });
+  } catch (error) {
+    if (error.status === 401) {
+      markSessionExpired();
+      throw new RequestFailed('Your session has expired or was revoked.', { status: 401, signIn: true });
+    }
+    if (error.status === 403) {
+      throw new RequestFailed(`You are signed in as ${session.name}, who may not change books.`, { status: 403 });
+    }
+    throw error;
+  }
 }
 
 const bookPath = (id) => `/books/${encodeURIComponent(id)}`;
@@ -161,6 +216,253 @@ function showStatus(message) {
   statusTimer = setTimeout(() => { $('status').textContent = ''; }, 8000);
 }
 
+// ---------------------------------------------------------------- sign-in
+
+/** sessionStorage, as JSON; a storage that refuses (private modes) holds nothing. */
+function stored(key) {
+  try {
+    const text = sessionStorage.getItem(key);
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+function store(key, value) {
+  try {
+    if (value === null || value === undefined) {
+      sessionStorage.removeItem(key);
+    } else {
+      sessionStorage.setItem(key, JSON.stringify(value));
+    }
+  } catch {
+    // Nothing kept: the person signs in again on the next load.
+  }
+}
+
+const signInOffered = () => Boolean(AUTH.issuer && AUTH.clientId);
+
+/** The signed-in session ({ accessToken, idToken, expiresAt, name, sub, canWrite, expired }), or null. */
+function currentSession() {
+  const session = stored(SESSION_KEY);
+  return session && typeof session.accessToken === 'string' ? session : null;
+}
+
+const sessionExpired = (session) => Boolean(session.expired)
+  || !(Date.now() < Number(session.expiresAt) - EXPIRY_MARGIN_MS);
+
+/** Keeps who was signed in (to say so) but not a token the API no longer takes. */
+function markSessionExpired() {
+  const session = currentSession();
+  if (session && !session.expired) {
+    store(SESSION_KEY, { ...session, accessToken: '', idToken: '', expired: true });
+    drawAccount();
+  }
+}
+
+/** Whether the page offers writes: signed in with the write scope (even if expired: saving asks to sign in again). */
+function canWrite() {
+  const session = currentSession();
+  return session ? session.canWrite : AUTH.anonymousWrites;
+}
+
+const base64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)))
+  .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const randomString = (length) => base64url(crypto.getRandomValues(new Uint8Array(length)));
+
+/** The claims of a JWT, unverified (only to show a name and read the scopes; the API checks the token). */
+function jwtClaims(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(part.padEnd(part.length + (4 - (part.length % 4)) % 4, '=')), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    return claims && typeof claims === 'object' ? claims : {};
+  } catch {
+    return {};
+  }
+}
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+/**
+ * `address` on this page's origin when it is the same local server under another
+ * loopback name (the runner's issuer says 127.0.0.1, the page may be on
+ * localhost): the development provider is served on the page's own port.
+ */
+function sameServer(address) {
+  const url = new URL(address, location.href);
+  if (url.origin !== location.origin && LOOPBACK.includes(url.hostname) && LOOPBACK.includes(location.hostname)
+      && url.port === location.port && url.protocol === location.protocol) {
+    return `${location.origin}${url.pathname}${url.search}`;
+  }
+  return url.href;
+}
+
+/** Fetches JSON for sign-in, or throws a RequestFailed saying what went wrong. */
+async function fetchJson(url, init, what) {
+  let response;
+  try {
+    response = await fetch(url, { cache: 'no-store', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init });
+  } catch {
+    throw new RequestFailed(`${what} failed: the sign-in service could not be reached.`);
+  }
+  const json = await response.json().catch(() => null);
+  if (!response.ok || !json || typeof json !== 'object') {
+    const reason = json && (json.error_description || json.error);
+    throw new RequestFailed(`${what} failed: the sign-in service answered ${response.status}${reason ? ` (${reason})` : ''}.`, { status: response.status });
+  }
+  return json;
+}
+
+/** The issuer's endpoints, from its discovery document. */
+async function discover() {
+  const doc = await fetchJson(sameServer(`${AUTH.issuer}/.well-known/openid-configuration`),
+    { headers: { Accept: 'application/json' } }, 'Signing in');
+  if (typeof doc.authorization_endpoint !== 'string' || typeof doc.token_endpoint !== 'string') {
+    throw new RequestFailed('Signing in failed: the sign-in service does not describe its endpoints.');
+  }
+  return { authorize: sameServer(doc.authorization_endpoint), token: sameServer(doc.token_endpoint) };
+}
+
+/**
+ * Starts signing in: a PKCE verifier and a state kept in sessionStorage, then the
+ * issuer's sign-in page, which comes back to `/` with a code. `draft` (an edit in
+ * progress) is kept too and reopened after. Throws a RequestFailed when the
+ * issuer cannot be reached (nothing is lost then).
+ */
+async function signIn(draft = null) {
+  if (!signInOffered()) {
+    throw new RequestFailed('Sign-in is not configured for this page.');
+  }
+  const endpoints = await discover();
+  const verifier = randomString(32);
+  const state = randomString(16);
+  const challenge = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  const redirectUri = `${location.origin}/`;
+  store(DRAFT_KEY, draft);
+  store(PENDING_KEY, {
+    state,
+    verifier,
+    redirectUri,
+    tokenEndpoint: endpoints.token,
+    returnTo: `${location.pathname}${location.search}`,
+  });
+  const url = new URL(endpoints.authorize);
+  for (const [name, value] of Object.entries({
+    response_type: 'code',
+    client_id: AUTH.clientId,
+    redirect_uri: redirectUri,
+    scope: AUTH.scopes,
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  })) {
+    url.searchParams.set(name, value);
+  }
+  location.assign(url.href);
+}
+
+/** Signs in from the masthead; a failure to reach the issuer is an alert. */
+async function signInFromPage() {
+  try {
+    await signIn();
+  } catch (error) {
+    showAlert(error.message, signInFromPage);
+  }
+}
+
+function signOut() {
+  store(SESSION_KEY, null);
+  store(DRAFT_KEY, null);
+  drawAccount();
+  redrawShelf();
+  showStatus('Signed out. The shelf is read-only until you sign in.');
+}
+
+/**
+ * The way back from the sign-in page (`/?code=…&state=…`, or `?error=…`): takes
+ * the sign-in under way out of storage and puts the address back as it was before
+ * signing in (no code left in the address or in history). Returns what the
+ * exchange needs, or null when this load is not a way back.
+ */
+function takeSignInAnswer() {
+  const params = new URLSearchParams(location.search);
+  if (!params.has('state') || !(params.has('code') || params.has('error'))) {
+    return null;
+  }
+  const pending = stored(PENDING_KEY);
+  store(PENDING_KEY, null);
+  history.replaceState(null, '', pending?.returnTo || '/');
+  return { pending, params };
+}
+
+/** Exchanges the code for tokens (a public client: the PKCE verifier, no secret). */
+async function finishSignIn({ pending, params }) {
+  if (!pending || typeof pending.state !== 'string' || pending.state !== params.get('state')) {
+    throw new RequestFailed('Sign-in failed: the answer did not come from a sign-in started on this page. Sign in again.');
+  }
+  if (params.has('error')) {
+    const why = params.get('error_description') || params.get('error');
+    throw new RequestFailed(`Sign-in did not complete (${why}).`);
+  }
+  const tokens = await fetchJson(pending.tokenEndpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: params.get('code'),
+      redirect_uri: pending.redirectUri,
+      client_id: AUTH.clientId,
+      code_verifier: pending.verifier,
+    }),
+  }, 'Signing in');
+  if (typeof tokens.access_token !== 'string') {
+    throw new RequestFailed('Signing in failed: the sign-in service sent no access token.');
+  }
+  const access = jwtClaims(tokens.access_token);
+  const id = typeof tokens.id_token === 'string' ? jwtClaims(tokens.id_token) : {};
+  const name = [access.username, id['cognito:username'], id.preferred_username, id.name, id.email, access.sub, id.sub]
+    .find((value) => typeof value === 'string' && value) || 'you';
+  const scopes = typeof access.scope === 'string' ? access.scope.split(' ')
+    : Array.isArray(access.scp) ? access.scp : typeof access.scp === 'string' ? access.scp.split(' ') : null;
+  // The token's lifetime as the issuer states it, counted on this clock (a
+  // wrong clock here must not make every token look expired); else its `exp`.
+  const expiresAt = Number(tokens.expires_in) > 0 ? Date.now() + Number(tokens.expires_in) * 1000
+    : Number(access.exp) > 0 ? Number(access.exp) * 1000 : Date.now() + 3_600_000;
+  const session = {
+    accessToken: tokens.access_token,
+    idToken: typeof tokens.id_token === 'string' ? tokens.id_token : '',
+    expiresAt,
+    name,
+    sub: access.sub || id.sub || '',
+    // An issuer that states no scopes is taken at its word; the API still checks.
+    canWrite: scopes === null || scopes.includes(WRITE_SCOPE),
+  };
+  store(SESSION_KEY, session);
+  return session;
+}
+
+/** The masthead's account area: Sign in; or who is signed in, and Sign out. */
+function drawAccount() {
+  const session = currentSession();
+  const box = $('account');
+  if (!signInOffered()) {
+    box.replaceChildren();
+  } else if (session && !session.expired) {
+    box.replaceChildren(
+      h('span', { class: 'account-name', dataset: { testid: 'signed-in-as' } },
+        'Signed in as ', h('strong', {}, session.name), session.canWrite ? null : ' (read only)'),
+      h('button', { type: 'button', class: 'button quiet', onclick: signOut }, 'Sign out'),
+    );
+  } else {
+    box.replaceChildren(...[
+      session ? h('span', { class: 'account-name' }, `${session.name}, your session has expired.`) : null,
+      h('button', { type: 'button', class: 'button', onclick: signInFromPage }, session ? 'Sign in again' : 'Sign in'),
+      session ? h('button', { type: 'button', class: 'button quiet', onclick: signOut }, 'Sign out') : null,
+    ].filter(Boolean));
+  }
+  $('add-book').hidden = !canWrite();
+}
+
 // ------------------------------------------------------------------ shelf
 
 const shelf = {
@@ -170,6 +472,8 @@ const shelf = {
   cursors: [null], // the cursor of every page visited; the last is this page's
   nextCursor: null,
   books: [],
+  failure: null, // why the books are not shown, when the last load failed
+  drawn: false, // whether a load has drawn the shelf yet
   loads: 0, // only the newest load may draw the shelf
 };
 
@@ -230,7 +534,7 @@ async function loadShelf() {
     }
     shelf.books = page.items;
     shelf.nextCursor = page.nextCursor || null;
-    drawShelf();
+    drawShelf(null);
   } catch (error) {
     if (load !== shelf.loads) return;
     shelf.books = [];
@@ -242,8 +546,11 @@ async function loadShelf() {
   }
 }
 
-/** Draws the books held in `shelf`, or `failure` in their place. */
-function drawShelf(failure) {
+/** Draws the books held in `shelf`, or `failure` in their place (what a reload would show again). */
+function drawShelf(failure = shelf.failure) {
+  shelf.failure = failure;
+  shelf.drawn = true;
+  const writable = canWrite();
   const rows = shelf.books.map((book) => h('tr', { role: 'row', dataset: { testid: 'book-row', id: book.id } },
     h('th', { role: 'rowheader', scope: 'row', class: 'cell-title', 'data-label': 'Title' }, book.title),
     h('td', { role: 'cell', class: 'cell-author', 'data-label': 'Author' },
@@ -253,9 +560,9 @@ function drawShelf(failure) {
         ? filterLink(`Show only books in ${book.genre}`, { genre: book.genre }, book.genre)
         : h('span', { class: 'muted', 'aria-label': 'no genre' }, '—')),
     h('td', { role: 'cell', class: 'cell-actions' },
-      h('button', { type: 'button', class: 'button small', 'aria-label': `Edit ${book.title}`, onclick: () => openEdit(book) }, 'Edit'),
+      writable ? h('button', { type: 'button', class: 'button small', 'aria-label': `Edit ${book.title}`, onclick: () => openEdit(book) }, 'Edit') : null,
       h('button', { type: 'button', class: 'button small', 'aria-label': `History of ${book.title}`, onclick: () => openHistory(book) }, 'History'),
-      h('button', { type: 'button', class: 'button small danger-quiet', 'aria-label': `Delete ${book.title}`, onclick: () => openDelete(book) }, 'Delete'),
+      writable ? h('button', { type: 'button', class: 'button small danger-quiet', 'aria-label': `Delete ${book.title}`, onclick: () => openDelete(book) }, 'Delete') : null,
     ),
   ));
   $('book-rows').replaceChildren(...rows);
@@ -268,7 +575,7 @@ function drawShelf(failure) {
   } else if (rows.length === 0) {
     message.textContent = filtered
       ? 'No book matches this filter.'
-      : 'The shelf is empty. Add a book to start it.';
+      : writable ? 'The shelf is empty. Add a book to start it.' : 'The shelf is empty.';
     message.classList.remove('is-error');
   } else {
     message.textContent = '';
@@ -286,6 +593,11 @@ function drawShelf(failure) {
   $('page-number').textContent = `Page ${pageNumber}`;
   $('prev-page').disabled = pageNumber === 1;
   $('next-page').disabled = !shelf.nextCursor;
+}
+
+/** Draws the shelf again (signed in or out: other buttons), once it has been loaded. */
+function redrawShelf() {
+  if (shelf.drawn) drawShelf();
 }
 
 function filterLink(label, filter, text) {
@@ -369,6 +681,71 @@ function setEditorBusy(busy, label) {
   if (label) $('save-book').textContent = label;
 }
 
+/**
+ * The session is gone while editing: say so in the form, with a button that signs
+ * in again and keeps the edit (its values, the version it started from, a
+ * create's Idempotency-Key) to reopen it afterwards.
+ */
+function askToSignInForEdit(message) {
+  showFormError(`${message} Sign in again to save: your changes are kept.`,
+    signInAgainButton(null, (failure) => showFormError(failure)));
+}
+
+/** "Sign in again", keeping `draft` (or, when null, the book form as it is then). */
+function signInAgainButton(draft, showFailure) {
+  return h('button', {
+    type: 'button',
+    class: 'button primary',
+    onclick: async () => {
+      try {
+        await signIn(draft || editorDraft());
+      } catch (error) {
+        showFailure(`${error.message} Nothing was lost: try again in a moment.`);
+      }
+    },
+  }, 'Sign in again');
+}
+
+/** What the book form holds, to reopen it after signing in. */
+function editorDraft() {
+  return {
+    kind: 'book',
+    mode: editor.mode,
+    id: editor.id,
+    base: editor.base,
+    sent: editor.sent,
+    heading: $('book-dialog-title').textContent,
+    label: $('save-book').textContent,
+    fields: Object.fromEntries(FIELDS.map((field) => [field, $(`book-${field}`).value])),
+  };
+}
+
+/** Reopens what was kept across signing in: the book form, or a delete to confirm. */
+function restoreDraft(draft) {
+  if (!draft || typeof draft !== 'object') return;
+  const session = currentSession();
+  const who = session && !sessionExpired(session)
+    ? `You are signed in as ${session.name}.`
+    : 'You are not signed in: saving will ask you to sign in again.';
+  if (draft.kind === 'delete' && draft.book) {
+    openDelete(draft.book);
+    $('delete-error').replaceChildren(h('p', { class: 'form-note' }, `${who} Confirm the delete again.`));
+    return;
+  }
+  if (draft.kind !== 'book' || (draft.mode === 'edit' && !(draft.base && draft.id))) return;
+  Object.assign(editor, { mode: draft.mode, id: draft.id, base: draft.base, conflict: null, sent: draft.sent || null });
+  clearFormErrors();
+  hideConflict();
+  for (const field of FIELDS) {
+    $(`book-${field}`).value = (draft.fields && draft.fields[field]) || '';
+  }
+  $('book-dialog-title').textContent = draft.heading || (draft.mode === 'edit' ? `Edit ${quoted(draft.base.title)}` : 'Add a book');
+  setEditorBusy(false, draft.label || (draft.mode === 'edit' ? 'Save changes' : 'Add book'));
+  $('book-form-error').replaceChildren(h('p', { class: 'form-note' }, `${who} Your changes are back: save them when ready.`));
+  $('book-dialog').showModal();
+  $('book-title').focus();
+}
+
 function openAdd() {
   Object.assign(editor, { mode: 'add', id: null, base: null, conflict: null, sent: null });
   fillBookForm(null);
@@ -424,12 +801,14 @@ async function createBook(fields) {
   }
   setEditorBusy(true, 'Adding…');
   try {
-    const book = await api('POST', '/books', { body: fields, headers: { 'Idempotency-Key': editor.sent.key } });
+    const book = await write('POST', '/books', { body: fields, headers: { 'Idempotency-Key': editor.sent.key } });
     $('book-dialog').close();
     showStatus(`Added ${quoted(book.title)} by ${book.author}.`);
     loadShelf();
   } catch (error) {
-    if (error.status === 422 && error.problem && error.problem.errors) {
+    if (error.signIn) {
+      askToSignInForEdit(`The book was not added. ${error.message}`);
+    } else if (error.status === 422 && error.problem && error.problem.errors) {
       showFieldErrors(error.problem);
     } else {
       showFormError(`The book was not added. ${error.message}`);
@@ -443,12 +822,14 @@ async function createBook(fields) {
 async function saveEdit(fields, version) {
   setEditorBusy(true, 'Saving…');
   try {
-    const book = await api('PUT', bookPath(editor.id), { body: fields, headers: ifMatch(version) });
+    const book = await write('PUT', bookPath(editor.id), { body: fields, headers: ifMatch(version) });
     $('book-dialog').close();
     showStatus(`Saved ${quoted(book.title)} (version ${book.version}).`);
     loadShelf();
   } catch (error) {
-    if (error.status === 412) {
+    if (error.signIn) {
+      askToSignInForEdit(`Your changes were not saved. ${error.message}`);
+    } else if (error.status === 412) {
       await showConflict(fields);
     } else if (error.status === 422 && error.problem && error.problem.errors) {
       showFieldErrors(error.problem);
@@ -564,7 +945,7 @@ async function confirmDelete() {
   $('confirm-delete').disabled = true;
   try {
     // Deletes exactly the version the person saw; a newer one is not theirs to delete unseen.
-    await api('DELETE', bookPath(book.id), { headers: ifMatch(book.version) });
+    await write('DELETE', bookPath(book.id), { headers: ifMatch(book.version) });
     $('delete-dialog').close();
     showStatus(`Deleted ${quoted(book.title)}.`);
     loadShelf();
@@ -577,6 +958,14 @@ async function confirmDelete() {
       $('delete-dialog').close();
       showStatus(`${quoted(book.title)} was already deleted.`);
       loadShelf();
+    } else if (error.signIn) {
+      $('delete-error').replaceChildren(
+        h('p', {}, `The book was not deleted. ${error.message} Sign in again, then confirm the delete.`),
+        signInAgainButton({ kind: 'delete', book }, (message) => {
+          $('delete-error').replaceChildren(h('p', {}, message));
+        }),
+      );
+      $('confirm-delete').disabled = false;
     } else {
       $('delete-error').replaceChildren(h('p', {}, `The book was not deleted. ${error.message}`));
       $('confirm-delete').disabled = false;
@@ -649,6 +1038,9 @@ function drawHistory() {
     h('strong', {}, { created: 'Created', updated: 'Updated', deleted: 'Deleted' }[entry.event] || entry.event),
     ` · version ${entry.version} · `,
     h('time', { datetime: entry.at }, formatTime(entry.at)),
+    entry.by && entry.by.name
+      ? [' · by ', h('span', { class: 'history-by', title: entry.by.sub || null, dataset: { testid: 'history-by' } }, entry.by.name)]
+      : null,
   ),
   historyDetail(entry)));
   $('history-list').replaceChildren(...entries);
@@ -677,7 +1069,7 @@ function historyDetail(entry) {
 
 // -------------------------------------------------------------------- start
 
-function start() {
+async function start() {
   $('add-book').addEventListener('click', openAdd);
   $('filter-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -727,8 +1119,31 @@ function start() {
     loadShelf();
   });
 
+  // Back from the sign-in page: the address is put back first, so that the
+  // shelf loads with its filter while the code is exchanged.
+  // An edit kept across signing in comes back once, whether the sign-in
+  // completed or the person came back without it (Back on the sign-in page).
+  const answer = takeSignInAnswer();
+  const draft = stored(DRAFT_KEY);
+  store(DRAFT_KEY, null);
+  window.addEventListener('pageshow', (event) => {
+    // Back to this very page (the back/forward cache): it still has the edit open.
+    if (event.persisted) store(DRAFT_KEY, null);
+  });
+  drawAccount();
   readAddress();
   loadShelf();
+  if (answer) {
+    try {
+      const session = await finishSignIn(answer);
+      showStatus(`Signed in as ${session.name}.`);
+    } catch (error) {
+      showAlert(error.message, signInFromPage);
+    }
+    drawAccount();
+    redrawShelf();
+  }
+  restoreDraft(draft);
 }
 
 start();
