@@ -309,3 +309,50 @@ async fn a_retried_create_with_an_idempotency_key_creates_one_book() {
         1
     );
 }
+
+#[tokio::test]
+async fn head_answers_every_get_route_with_its_headers_and_no_body() {
+    let api = LocalApi::start().await;
+    let book = create(&api, "Dune", "Frank Herbert", Some("SF")).await;
+    let id = book["id"].as_str().unwrap();
+    for path in [
+        "/books".to_owned(),
+        format!("/books/{id}"),
+        format!("/books/{id}/history"),
+        "/booksApi".to_owned(),
+        format!("/booksApi/{id}"),
+        "/".to_owned(),
+        "/assets/app.js".to_owned(),
+    ] {
+        let get = api.get(&path).await;
+        let head = api.request("HEAD", &path, &[], "").await;
+        assert_eq!(head.status, get.status, "HEAD {path}");
+        assert!(head.body.is_empty(), "HEAD {path} has a body");
+        for header in ["content-type", "etag", "cache-control"] {
+            assert_eq!(
+                head.header(header),
+                get.header(header),
+                "HEAD {path}: {header}"
+            );
+        }
+    }
+    let head = api
+        .request(
+            "HEAD",
+            &format!("/books/{id}"),
+            &[("if-none-match", "\"1\"")],
+            "",
+        )
+        .await;
+    assert_eq!(head.status, 304);
+    let missing = api
+        .request(
+            "HEAD",
+            "/books/0192f0c1-7a9e-7b3c-8d4e-5f6a7b8c9d0e",
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.is_empty());
+}

@@ -93,7 +93,7 @@ async fn every_route_of_the_template_is_served_and_others_are_not_found() {
     // route (a method-specific route wins over ANY): 405 with Allow.
     let response = api.request("DELETE", "/books", &[], Bytes::new()).await;
     assert_eq!(response.status, 405, "{}", response.text());
-    assert_eq!(response.header("allow"), Some("GET, POST"));
+    assert_eq!(response.header("allow"), Some("GET, HEAD, POST"));
 }
 
 #[tokio::test]

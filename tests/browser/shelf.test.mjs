@@ -355,6 +355,27 @@ test('add a book: field errors next to their fields, then the book is listed', {
   assert.deepEqual(stored.json.items.map((b) => [b.title, b.genre, b.version]), [['The Analytical Engine', 'Computing', 1]]);
 });
 
+test('the page counts characters as the API does: 250 emoji fit, 251 are refused before sending', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Emoji Writer ${RUN}`;
+  const page = await openPage(t);
+  await page.getByRole('button', { name: 'Add a book' }).click();
+  const dialog = page.getByTestId('book-dialog');
+  await dialog.waitFor();
+  // 251 emoji are 502 UTF-16 units: the page says so under the field and sends nothing.
+  await fillBook(page, { title: '📚'.repeat(251), author, genre: '' });
+  await dialog.getByRole('button', { name: 'Add book' }).click();
+  await page.getByTestId('title-error').waitFor();
+  assert.match(await page.getByTestId('title-error').textContent(), /at most 250 characters, got 251/);
+  assert.equal((await api('GET', `/books?author=${encodeURIComponent(author)}`)).json.items.length, 0);
+  // 250 emoji (500 UTF-16 units, 250 characters) can be typed and are saved whole.
+  await fillBook(page, { title: '📚'.repeat(250), author, genre: '' });
+  await dialog.getByRole('button', { name: 'Add book' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  const stored = await api('GET', `/books?author=${encodeURIComponent(author)}`);
+  assert.equal(stored.json.items.length, 1);
+  assert.equal([...stored.json.items[0].title].length, 250);
+});
+
 test('filter by author and by genre', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const ann = `Ann Poet ${RUN}`;
   const bo = `Bo Essayist ${RUN}`;

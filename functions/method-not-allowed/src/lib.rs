@@ -41,7 +41,10 @@ mod tests {
             .path_param("id", "x");
         let response = call(&(), without_table, &event).await;
         let problem = assert_problem(&response, 405, "method-not-allowed");
-        assert_eq!(response.header("allow"), Some("GET, PUT, PATCH, DELETE"));
+        assert_eq!(
+            response.header("allow"),
+            Some("GET, HEAD, PUT, PATCH, DELETE")
+        );
         assert!(problem["detail"].as_str().unwrap().contains("TRACE"));
         let unknown = call(
             &(),

@@ -780,11 +780,37 @@ async function openEdit(listed) {
   $('book-title').focus();
 }
 
+/**
+ * The longest text the API takes, in characters as it counts them: Unicode
+ * scalar values after NFC and trimming (not UTF-16 units, which `maxlength`
+ * would count: an emoji is two of those).
+ */
+const MAX_FIELD_CHARS = 250;
+
+/** Field errors the API would answer for text over the limit, found before sending. */
+function lengthErrors(fields) {
+  const errors = [];
+  for (const field of FIELDS) {
+    const value = fields[field];
+    if (typeof value !== 'string') continue;
+    const length = [...value.normalize('NFC').trim()].length;
+    if (length > MAX_FIELD_CHARS) {
+      errors.push({ field, message: `must be at most ${MAX_FIELD_CHARS} characters, got ${length}` });
+    }
+  }
+  return errors;
+}
+
 async function submitBook(event) {
   event.preventDefault();
   if (editor.busy || editor.conflict) return;
   clearFormErrors();
   const fields = readBookForm();
+  const tooLong = lengthErrors(fields);
+  if (tooLong.length) {
+    showFieldErrors({ errors: tooLong });
+    return;
+  }
   if (editor.mode === 'add') {
     await createBook(fields);
   } else {

@@ -53,6 +53,7 @@ where
     let context = ProblemContext::of(&request);
     let facts = RequestFacts::of(&request);
     let budget = time_left(&request);
+    let head = request.method() == lambda_http::http::Method::HEAD;
     let started = Instant::now();
     let answer = handler(state, request);
     let result = match budget {
@@ -78,6 +79,15 @@ where
         started.elapsed(),
     );
     emit(&record.to_metrics(function_name()));
+    without_body_for_head(head, response)
+}
+
+/// HEAD is answered as GET (every GET route has a HEAD route to the same
+/// function), without the body: the same status and headers (RFC 9110 §9.3.2).
+fn without_body_for_head(head: bool, mut response: Response<Body>) -> Response<Body> {
+    if head {
+        *response.body_mut() = Body::Empty;
+    }
     response
 }
 
@@ -159,6 +169,28 @@ mod tests {
         let response = respond(&(), request, slow).await;
         assert_eq!(response.status(), 503);
         assert_eq!(response.headers()["retry-after"], "1");
+    }
+
+    #[tokio::test]
+    async fn head_is_answered_as_get_without_the_body() {
+        async fn page(_: &'static (), _: Request) -> Result<Response<Body>, ApiError> {
+            let mut response = Response::new(Body::Text("{\"a\":1}".into()));
+            response
+                .headers_mut()
+                .insert("etag", lambda_http::http::HeaderValue::from_static("\"3\""));
+            Ok(response)
+        }
+        let head = lambda_http::http::Request::builder()
+            .method("HEAD")
+            .uri("/books/x")
+            .body(Body::Empty)
+            .unwrap();
+        let response = respond(&(), head, page).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["etag"], "\"3\"");
+        assert!(matches!(response.body(), Body::Empty));
+        let get = respond(&(), Request::default(), page).await;
+        assert!(matches!(get.body(), Body::Text(text) if text == "{\"a\":1}"));
     }
 
     #[tokio::test]

@@ -7,13 +7,13 @@
 
 /// Every path template the API serves, with the methods it answers.
 pub const ROUTES: &[(&str, &[&str])] = &[
-    ("/", &["GET"]),
-    ("/assets/{file}", &["GET"]),
-    ("/books", &["GET", "POST"]),
-    ("/books/{id}", &["GET", "PUT", "PATCH", "DELETE"]),
-    ("/books/{id}/history", &["GET"]),
-    ("/booksApi", &["GET", "POST"]),
-    ("/booksApi/{id}", &["GET", "PUT", "DELETE"]),
+    ("/", &["GET", "HEAD"]),
+    ("/assets/{file}", &["GET", "HEAD"]),
+    ("/books", &["GET", "HEAD", "POST"]),
+    ("/books/{id}", &["GET", "HEAD", "PUT", "PATCH", "DELETE"]),
+    ("/books/{id}/history", &["GET", "HEAD"]),
+    ("/booksApi", &["GET", "HEAD", "POST"]),
+    ("/booksApi/{id}", &["GET", "HEAD", "PUT", "DELETE"]),
 ];
 
 /// The methods the path template `path` answers, if it is one of the API's.
@@ -32,7 +32,7 @@ mod tests {
     fn finds_the_methods_of_a_path() {
         assert_eq!(
             allowed_methods("/books/{id}"),
-            Some(&["GET", "PUT", "PATCH", "DELETE"][..])
+            Some(&["GET", "HEAD", "PUT", "PATCH", "DELETE"][..])
         );
         assert_eq!(allowed_methods("/nope"), None);
     }
