@@ -553,3 +553,13 @@ def test_each_samconfig_environment_transforms_and_keeps_writes_tighter(env, sam
     assert int(overrides["WriteThrottlingBurstLimit"]) < int(overrides["ApiThrottlingBurstLimit"])
     assert int(overrides["WriteThrottlingRateLimit"]) < int(overrides["ApiThrottlingRateLimit"])
     assert transform(**overrides)["Resources"]
+
+
+def test_metric_math_alarms_stay_within_cloudwatchs_limits(resources):
+    """A metric math alarm may reference at most 10 metrics (a hard limit): an
+    index added to the table must not push the throttles alarm past it."""
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        queries = alarm["Properties"].get("Metrics", [])
+        stats = [query for query in queries if "MetricStat" in query]
+        assert len(stats) <= 10, f"{name} reads {len(stats)} metrics"
+        assert len(queries) <= 20, f"{name} has {len(queries)} queries"

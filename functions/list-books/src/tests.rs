@@ -185,3 +185,80 @@ async fn tampered_or_foreign_cursors_are_400() {
     let same = call(app, handle, &list(&[("limit", "1"), ("cursor", &cursor)])).await;
     assert_eq!(titles(&same.json()), ["Book 1"]);
 }
+
+#[tokio::test]
+async fn author_and_genre_together_never_answer_an_empty_page_before_a_match() {
+    let app = app().await;
+    // The match sorts after every other book by the author.
+    for index in 0..60 {
+        seed(app, &format!("A book {index:02}"), "Prolific", None).await;
+    }
+    seed(app, "Zeta", "Prolific", Some("Poetry")).await;
+    seed(app, "Other poems", "Someone else", Some("Poetry")).await;
+    let first = call(
+        app,
+        handle,
+        &list(&[("author", "Prolific"), ("genre", "Poetry"), ("limit", "1")]),
+    )
+    .await
+    .json();
+    assert_eq!(titles(&first), ["Zeta"], "the first page holds the match");
+    assert_eq!(first["nextCursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn filters_follow_a_change_of_author_or_genre_alone() {
+    let app = app().await;
+    let book = seed(app, "Dune", "Frank Herbert", Some("SF")).await;
+    let both = |author: &'static str, genre: &'static str| async move {
+        titles(
+            &call(app, handle, &list(&[("author", author), ("genre", genre)]))
+                .await
+                .json(),
+        )
+    };
+    let by = bookshelf_testing::test_writer();
+    let change = |changes: bookshelf::domain::BookChanges| {
+        let id = book.id.clone();
+        let by = by.clone();
+        async move {
+            app.store
+                .update(
+                    &id,
+                    &changes,
+                    &Default::default(),
+                    "2026-11-26T00:00:00.000Z",
+                    &by,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    use bookshelf::domain::{Author, BookChanges, Genre};
+    change(BookChanges {
+        author: Some(Author::parse("F. Herbert").unwrap()),
+        ..BookChanges::default()
+    })
+    .await;
+    assert_eq!(both("F. Herbert", "SF").await, ["Dune"]);
+    assert!(both("Frank Herbert", "SF").await.is_empty());
+    change(BookChanges {
+        genre: Some(Some(Genre::parse("Science fiction").unwrap())),
+        ..BookChanges::default()
+    })
+    .await;
+    assert_eq!(both("F. Herbert", "Science fiction").await, ["Dune"]);
+    assert!(both("F. Herbert", "SF").await.is_empty());
+    change(BookChanges {
+        genre: Some(None),
+        ..BookChanges::default()
+    })
+    .await;
+    assert!(both("F. Herbert", "Science fiction").await.is_empty());
+    change(BookChanges {
+        genre: Some(Some(Genre::parse("SF").unwrap())),
+        ..BookChanges::default()
+    })
+    .await;
+    assert_eq!(both("F. Herbert", "SF").await, ["Dune"]);
+}

@@ -35,7 +35,7 @@ fn the_project_template_parses_with_globals_merged() {
         .table("BooksTable")
         .expect("BooksTable is declared");
     assert_eq!(books.key_schema.len(), 2);
-    assert_eq!(books.global_secondary_indexes.len(), 3);
+    assert_eq!(books.global_secondary_indexes.len(), 4);
     assert_eq!(
         books.stream_view_type.as_deref(),
         Some("NEW_AND_OLD_IMAGES")

@@ -123,6 +123,14 @@ impl Expression {
         self
     }
 
+    /// Condition: `attribute` equals `value`.
+    pub fn require_equal(&mut self, attribute: &str, value: AttributeValue) -> &mut Self {
+        let name = self.name(attribute);
+        let value = self.value(value);
+        self.conditions.push(format!("{name} = {value}"));
+        self
+    }
+
     /// Condition: `attribute` is absent or differs from `value`.
     pub fn require_absent_or_not(&mut self, attribute: &str, value: AttributeValue) -> &mut Self {
         let name = self.name(attribute);

@@ -25,6 +25,9 @@ pub const GENRE: &str = "genre";
 pub const UPDATED_BY: &str = "updatedBy";
 /// Who is deleting a book (set just before the item is removed).
 pub const DELETED_BY: &str = "deletedBy";
+/// The `byAuthorGenre` index's partition key ([`author_genre`]); absent for a
+/// book without a genre, so the index stays sparse.
+pub const AUTHOR_GENRE: &str = "authorGenre";
 /// A book's `updatedAt` attribute.
 pub const UPDATED_AT: &str = "updatedAt";
 /// The sort key of every book item.
@@ -65,6 +68,14 @@ pub fn title_key(title: &str, id: &BookId) -> String {
     format!("{}\u{1}{}", &lower[..cut], id)
 }
 
+/// The `byAuthorGenre` key of a book by `author` in `genre`: both, U+0001
+/// between (no field may hold a control character, so no two pairs collide).
+/// A filter on author and genre together is then one key condition: every
+/// page it answers holds matches, never an empty page with a next one.
+pub fn author_genre(author: &str, genre: &str) -> String {
+    format!("{author}\u{1}{genre}")
+}
+
 /// A book item exactly as stored.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -80,6 +91,9 @@ pub struct BookItem {
     // Absent, never NULL: the attribute keys the sparse byGenre index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     genre: Option<String>,
+    /// The sparse `byAuthorGenre` key, with the genre.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    author_genre: Option<String>,
     version: u64,
     created_at: String,
     updated_at: String,
@@ -125,6 +139,10 @@ impl From<&Book> for BookItem {
             title: book.title.clone(),
             author: book.author.clone(),
             genre: book.genre.clone(),
+            author_genre: book
+                .genre
+                .as_deref()
+                .map(|genre| author_genre(&book.author, genre)),
             version: book.version,
             created_at: book.created_at.clone(),
             updated_at: book.updated_at.clone(),

@@ -1,14 +1,18 @@
 //! Listing books: always a Query on one of the sparse indexes, never a Scan, so
 //! a page costs what the page holds, not what the table holds.
 
-use super::item::{BOOK_PK_PREFIX, BOOK_SK, PK, SHELF, SK, TITLE_KEY, book_from_item, book_pk};
+use super::item::{
+    AUTHOR_GENRE, BOOK_PK_PREFIX, BOOK_SK, PK, SHELF, SK, TITLE_KEY, author_genre, book_from_item,
+    book_pk,
+};
 use super::{BookStore, StoreError, classify};
 use crate::domain::Book;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
-/// Queries one page may send at most when a filter on the `byAuthor` index
-/// skips many books; past this a shorter page comes back with a cursor.
+/// Queries one page may send at most: a Query stops at 1 MB, so a page of
+/// large books may take a few; past this a shorter page comes back with a
+/// cursor (never an empty one: a page of 100 books is at most about 300 KB).
 const MAX_QUERIES_PER_PAGE: usize = 8;
 
 /// Where a page ended, in the order of the index: the last book's title sort
@@ -45,33 +49,36 @@ pub struct Page {
 }
 
 /// Which index answers a query, and how.
-struct IndexPlan<'a> {
+struct IndexPlan {
     index: &'static str,
     partition_attribute: &'static str,
-    partition_value: &'a str,
-    genre_filter: Option<&'a str>,
+    partition_value: String,
 }
 
-impl<'a> IndexPlan<'a> {
-    fn for_query(query: &'a ListQuery) -> Self {
+impl IndexPlan {
+    /// Every filter is a key condition on its own sparse index: each page is
+    /// one Query that holds only matches.
+    fn for_query(query: &ListQuery) -> Self {
         match (query.author.as_deref(), query.genre.as_deref()) {
-            (Some(author), genre) => Self {
+            (Some(author), Some(genre)) => Self {
+                index: "byAuthorGenre",
+                partition_attribute: AUTHOR_GENRE,
+                partition_value: author_genre(author, genre),
+            },
+            (Some(author), None) => Self {
                 index: "byAuthor",
                 partition_attribute: "author",
-                partition_value: author,
-                genre_filter: genre,
+                partition_value: author.to_owned(),
             },
             (None, Some(genre)) => Self {
                 index: "byGenre",
                 partition_attribute: "genre",
-                partition_value: genre,
-                genre_filter: None,
+                partition_value: genre.to_owned(),
             },
             (None, None) => Self {
                 index: "byTitle",
                 partition_attribute: "shelf",
-                partition_value: SHELF,
-                genre_filter: None,
+                partition_value: SHELF.to_owned(),
             },
         }
     }
@@ -88,7 +95,7 @@ impl<'a> IndexPlan<'a> {
             ),
             (
                 self.partition_attribute.to_owned(),
-                AttributeValue::S(self.partition_value.to_owned()),
+                AttributeValue::S(self.partition_value.clone()),
             ),
         ])
     }
@@ -105,7 +112,7 @@ impl BookStore {
         let mut books = Vec::with_capacity(wanted);
         let mut start = query.after.as_ref().map(|key| plan.start_key(key));
         for _ in 0..MAX_QUERIES_PER_PAGE {
-            let mut request = self
+            let request = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -114,16 +121,10 @@ impl BookStore {
                 .expression_attribute_names("#partition", plan.partition_attribute)
                 .expression_attribute_values(
                     ":partition",
-                    AttributeValue::S(plan.partition_value.to_owned()),
+                    AttributeValue::S(plan.partition_value.clone()),
                 )
                 .limit(i32::try_from(wanted - books.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take());
-            if let Some(genre) = plan.genre_filter {
-                request = request
-                    .filter_expression("#genre = :genre")
-                    .expression_attribute_names("#genre", "genre")
-                    .expression_attribute_values(":genre", AttributeValue::S(genre.to_owned()));
-            }
             let output = request.send().await.map_err(classify)?;
             for item in output.items.unwrap_or_default() {
                 books.push(book_from_item(item)?);
@@ -140,8 +141,8 @@ impl BookStore {
         } else if let Some(last) = books.last() {
             Some(position_of(last))
         } else {
-            // Every book the capped queries read was filtered out: resume
-            // where DynamoDB stopped.
+            // The capped queries returned nothing yet DynamoDB has more
+            // (its 1 MB page limit): resume where it stopped.
             start.as_ref().and_then(key_from_start)
         };
         Ok(Page { books, next })

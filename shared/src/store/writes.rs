@@ -3,8 +3,8 @@
 
 use super::expression::Expression;
 use super::item::{
-    self, AUTHOR, DELETED_BY, GENRE, PK, TITLE, TITLE_KEY, UPDATED_AT, UPDATED_BY, VERSION,
-    book_from_item, book_key, title_key, to_item,
+    self, AUTHOR, AUTHOR_GENRE, DELETED_BY, GENRE, PK, TITLE, TITLE_KEY, UPDATED_AT, UPDATED_BY,
+    VERSION, author_genre, book_from_item, book_key, title_key, to_item,
 };
 use super::{BookStore, StoreError, classify};
 use crate::domain::{Actor, Book, BookChanges, BookId};
@@ -29,6 +29,9 @@ const IDEMPOTENT_CREATE_ATTEMPTS: u32 = 4;
 const WRITE_ID: &str = "writeId";
 /// The attribute a delete marks the book with, and then removes it under.
 const DELETE_ID: &str = "deleteId";
+/// Attempts at an update whose combined index key depends on a field that
+/// keeps changing under it (each attempt reads it again).
+const UPDATE_ATTEMPTS: u32 = 3;
 /// DynamoDB's limit on the operands of `IN` in a condition expression.
 const MAX_IN_OPERANDS: usize = 100;
 
@@ -285,6 +288,32 @@ impl BookStore {
                 changed: false,
             });
         }
+        let check = self.narrow(id, check).await?;
+        for _ in 1..UPDATE_ATTEMPTS {
+            if let Attempt::Done(result) = self.try_update(id, changes, &check, now, by).await? {
+                return result;
+            }
+        }
+        match self.try_update(id, changes, &check, now, by).await? {
+            Attempt::Done(result) => result,
+            Attempt::Retry => Err(StoreError::Unavailable(format!(
+                "book {id} kept changing under an update of its author or genre"
+            ))),
+        }
+    }
+
+    /// One attempt at [`Self::update`]. The `byAuthorGenre` key depends on
+    /// both fields, so a change of only one of them reads the other first and
+    /// writes on condition that it is still what was read; a concurrent change
+    /// of it asks for another attempt ([`Attempt::Retry`]).
+    async fn try_update(
+        &self,
+        id: &BookId,
+        changes: &BookChanges,
+        check: &VersionCheck,
+        now: &str,
+        by: &Actor,
+    ) -> Result<Attempt, StoreError> {
         // A fresh id per call, stored with the write: if the SDK retries after
         // a late answer, the retry finds its own earlier attempt applied (see
         // below) instead of failing its condition or applying twice.
@@ -325,8 +354,8 @@ impl BookStore {
                 targets.push((GENRE, None));
             }
         }
-        let check = self.narrow(id, check).await?;
-        require_version(&mut expression, &check);
+        let guard = self.index_keys(id, changes, &mut expression).await?;
+        require_version(&mut expression, check);
         expression
             .require_absent_or_not(WRITE_ID, write_id.clone())
             .require_any_change(targets);
@@ -347,18 +376,24 @@ impl BookStore {
             book,
             changed: true,
         };
-        match result {
+        let result = match result {
             Ok(output) => book_from_item(output.attributes.unwrap_or_default()).map(changed),
             Err(error) => match error.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
                     let Some(item) = failed.item() else {
-                        return Err(StoreError::NotFound(id.to_string()));
+                        return Ok(Attempt::Done(Err(StoreError::NotFound(id.to_string()))));
                     };
                     if item.get(WRITE_ID) == Some(&write_id) {
-                        return book_from_item(item.clone()).map(changed);
+                        return Ok(Attempt::Done(book_from_item(item.clone()).map(changed)));
+                    }
+                    let book = book_from_item(item.clone())?;
+                    if check.admits(book.version)
+                        && guard.as_ref().is_some_and(|guard| !guard.holds(item))
+                    {
+                        // Someone changed the other field since it was read.
+                        return Ok(Attempt::Retry);
                     }
                     // The precondition held and nothing would change: a no-op.
-                    let book = book_from_item(item.clone())?;
                     if check.admits(book.version) && already_applied(&book, changes) {
                         Ok(Updated {
                             book,
@@ -370,6 +405,60 @@ impl BookStore {
                 }
                 _ => Err(classify(error)),
             },
+        };
+        Ok(Attempt::Done(result))
+    }
+
+    /// Sets or removes the `byAuthorGenre` key for `changes`, reading the book
+    /// when only one of author and genre changes; returns the condition that
+    /// keeps what was read true until the write.
+    async fn index_keys(
+        &self,
+        id: &BookId,
+        changes: &BookChanges,
+        expression: &mut Expression,
+    ) -> Result<Option<Guard>, StoreError> {
+        let set_key = |expression: &mut Expression, author: &str, genre: &str| {
+            expression.set(AUTHOR_GENRE, AttributeValue::S(author_genre(author, genre)));
+        };
+        match (&changes.author, &changes.genre) {
+            (None, None) => Ok(None),
+            (_, Some(None)) => {
+                expression.remove(AUTHOR_GENRE);
+                Ok(None)
+            }
+            (Some(author), Some(Some(genre))) => {
+                set_key(expression, author.as_str(), genre.as_str());
+                Ok(None)
+            }
+            (Some(author), None) => {
+                let current = self
+                    .get(id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+                let guard = Guard {
+                    attribute: GENRE,
+                    value: current.genre.clone().map(AttributeValue::S),
+                };
+                if let Some(genre) = &current.genre {
+                    set_key(expression, author.as_str(), genre);
+                }
+                guard.require(expression);
+                Ok(Some(guard))
+            }
+            (None, Some(Some(genre))) => {
+                let current = self
+                    .get(id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+                set_key(expression, &current.author, genre.as_str());
+                let guard = Guard {
+                    attribute: AUTHOR,
+                    value: Some(AttributeValue::S(current.author)),
+                };
+                guard.require(expression);
+                Ok(Some(guard))
+            }
         }
     }
 
@@ -483,6 +572,34 @@ impl BookStore {
             one_of: Some(vec![book.version]),
             ..VersionCheck::default()
         })
+    }
+}
+
+/// What an update attempt came to.
+enum Attempt {
+    /// Its outcome.
+    Done(Result<Updated, StoreError>),
+    /// A field it read changed before it wrote: try again.
+    Retry,
+}
+
+/// A field an update read and relies on: it must still hold the value read.
+struct Guard {
+    attribute: &'static str,
+    /// The value read; `None` when the attribute was absent.
+    value: Option<AttributeValue>,
+}
+
+impl Guard {
+    fn require(&self, expression: &mut Expression) {
+        match &self.value {
+            Some(value) => expression.require_equal(self.attribute, value.clone()),
+            None => expression.require_absent(self.attribute),
+        };
+    }
+
+    fn holds(&self, item: &HashMap<String, AttributeValue>) -> bool {
+        item.get(self.attribute) == self.value.as_ref()
     }
 }
 
