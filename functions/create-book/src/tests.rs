@@ -1,20 +1,9 @@
 use super::*;
-use bookshelf::store::ListQuery;
-use bookshelf_testing::{ApiEvent, app, assert_problem, call};
+use bookshelf_testing::{ApiEvent, app, assert_problem, call, stored_count};
 use serde_json::{Value, json};
 
 fn post() -> ApiEvent {
     ApiEvent::new("POST", "/books", "/books")
-}
-
-async fn stored_count(app: &App) -> usize {
-    let query = ListQuery {
-        author: None,
-        genre: None,
-        limit: 100,
-        after: None,
-    };
-    app.store.list(&query).await.unwrap().books.len()
 }
 
 #[tokio::test]

@@ -1,17 +1,6 @@
 use super::*;
-use bookshelf::store::ListQuery;
-use bookshelf_testing::{ApiEvent, app, assert_problem, call};
+use bookshelf_testing::{ApiEvent, app, assert_problem, call, stored_count};
 use serde_json::Value;
-
-async fn stored_count(app: &App) -> usize {
-    let query = ListQuery {
-        author: None,
-        genre: None,
-        limit: 100,
-        after: None,
-    };
-    app.store.list(&query).await.unwrap().books.len()
-}
 
 fn tutorial_post(query: &[(&str, &str)]) -> ApiEvent {
     ApiEvent::new("POST", "/booksApi", "/booksApi").query(query)

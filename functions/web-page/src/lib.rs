@@ -20,7 +20,9 @@
 //! cheaply, through its `ETag`.
 
 use bookshelf::ApiError;
-use bookshelf::http::{IfNoneMatch, if_none_match, not_modified, query_param};
+use bookshelf::http::{
+    IfNoneMatch, if_none_match, not_modified, query_param, set_security_headers,
+};
 use lambda_http::http::{HeaderValue, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::sync::LazyLock;
@@ -341,18 +343,9 @@ fn file(
 
 /// The headers every answer of this function carries.
 fn with_security_headers(mut response: Response<Body>, policy: &str) -> Response<Body> {
-    let headers = response.headers_mut();
     let policy =
         HeaderValue::from_str(policy).unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
-    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    set_security_headers(response.headers_mut(), policy);
     response
 }
 

@@ -263,17 +263,9 @@ impl ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         // A problem is data, never a page: nothing in it may run, frame or be sniffed.
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
+        super::set_security_headers(
+            headers,
             HeaderValue::from_static(PROBLEM_CONTENT_SECURITY_POLICY),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
         );
         if let Self::MethodNotAllowed { allowed, .. } = &self
             && let Ok(allow) = HeaderValue::from_str(&allowed.join(", "))

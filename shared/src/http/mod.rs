@@ -22,5 +22,5 @@ pub use request::{
 };
 pub use response::{
     BookEvent, ItemsPage, book_response, json_response, mark_if_changed, no_content, not_modified,
-    updated_response,
+    set_security_headers, updated_response,
 };

@@ -3,7 +3,7 @@
 use super::etag::EntityTag;
 use crate::domain::Book;
 use crate::store::Updated;
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
@@ -54,6 +54,21 @@ pub fn mark_if_changed(updated: &Updated, response: Response<Body>) -> Response<
     } else {
         response
     }
+}
+
+/// Sets the headers that keep a browser from running, framing or sniffing
+/// what it was not meant to: `Content-Security-Policy: policy`,
+/// `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`.
+pub fn set_security_headers(headers: &mut HeaderMap, policy: HeaderValue) {
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
 }
 
 /// 304: the client's copy at `version` is current; no body, the ETag repeated.

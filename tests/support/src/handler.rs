@@ -63,3 +63,20 @@ pub async fn seed(app: &App, title: &str, author: &str, genre: Option<&str>) -> 
         .expect("seeding a book");
     book
 }
+
+/// How many books the shelf lists (up to 100): for tests that check a refused
+/// write stored nothing.
+pub async fn stored_count(app: &App) -> usize {
+    let query = bookshelf::store::ListQuery {
+        author: None,
+        genre: None,
+        limit: 100,
+        after: None,
+    };
+    app.store
+        .list(&query)
+        .await
+        .expect("listing the shelf")
+        .books
+        .len()
+}

@@ -125,7 +125,8 @@ impl Caller<'_> {
         self.request("DELETE", path, headers, Bytes::new()).await
     }
 
-    /// A request with a JSON body (`content-type: application/json`), as this caller.
+    /// A request with a JSON body (`content-type: application/json` unless
+    /// `headers` set one), as this caller.
     pub async fn send_json(
         &self,
         method: &str,
@@ -134,7 +135,12 @@ impl Caller<'_> {
         body: &Value,
     ) -> Response {
         let mut all: Vec<(&str, &str)> = headers.to_vec();
-        all.push(("content-type", "application/json"));
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        {
+            all.push(("content-type", "application/json"));
+        }
         self.request(method, path, &all, Bytes::from(body.to_string()))
             .await
     }
@@ -398,17 +404,18 @@ impl LocalApi {
         }
     }
 
-    /// `GET path`.
+    /// `GET path`, with the write token.
     pub async fn get(&self, path: &str) -> Response {
-        self.request("GET", path, &[], Bytes::new()).await
+        self.signed_in().get(path).await
     }
 
-    /// `DELETE path` with optional headers.
+    /// `DELETE path` with optional headers, with the write token.
     pub async fn delete(&self, path: &str, headers: &[(&str, &str)]) -> Response {
-        self.request("DELETE", path, headers, Bytes::new()).await
+        self.signed_in().delete(path, headers).await
     }
 
-    /// A request with a JSON body (`content-type: application/json` unless `headers` set one).
+    /// A request with a JSON body (`content-type: application/json` unless `headers` set
+    /// one), with the write token.
     pub async fn send_json(
         &self,
         method: &str,
@@ -416,15 +423,17 @@ impl LocalApi {
         headers: &[(&str, &str)],
         body: &Value,
     ) -> Response {
-        let mut all: Vec<(&str, &str)> = headers.to_vec();
-        if !headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        {
-            all.push(("content-type", "application/json"));
-        }
-        self.request(method, path, &all, Bytes::from(body.to_string()))
+        self.signed_in()
+            .send_json(method, path, headers, body)
             .await
+    }
+
+    /// Requests with the write token (what [`LocalApi`]'s own methods send).
+    fn signed_in(&self) -> Caller<'_> {
+        Caller {
+            api: self,
+            credentials: Credentials::Default,
+        }
     }
 
     /// The first page of book `id`'s history once it has `count` entries (or after 20 s,
