@@ -88,6 +88,37 @@ fn every_operation_documents_its_error_answers() {
                 !responses.is_empty(),
                 "{method} {path:?} documents no response"
             );
+            let path = path.as_str().expect("a path");
+            let documented: BTreeSet<String> = responses
+                .keys()
+                .filter_map(|status| status.as_str().map(str::to_owned))
+                .collect();
+            // What the code answers, whatever the route: the statuses a client
+            // must be told about.
+            let mut answered: BTreeSet<&str> = BTreeSet::new();
+            if operation.get("security").is_some() {
+                answered.extend(["401", "403"]);
+            }
+            if path.contains("{id}") {
+                answered.insert("404");
+            }
+            if matches!(method, "put" | "patch" | "delete") {
+                answered.insert("412");
+            }
+            if !matches!(path, "/" | "/assets/{file}") {
+                answered.insert("503");
+            }
+            if operation.get("requestBody").is_some() {
+                answered.extend(["400", "413", "415"]);
+            }
+            let missing: Vec<&&str> = answered
+                .iter()
+                .filter(|status| !documented.contains(**status))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{method} {path} does not document {missing:?}"
+            );
             assert!(
                 operation["operationId"].as_str().is_some(),
                 "{method} {path:?} has no operationId"

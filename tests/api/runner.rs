@@ -68,6 +68,7 @@ async fn probe_api() -> LocalApi {
 async fn every_route_of_the_template_is_served_and_others_are_not_found() {
     let api = LocalApi::start().await;
     let template = Template::load(&workspace::root().join("template.yaml")).expect("template");
+    let mut expected = std::collections::BTreeSet::new();
     for function in &template.functions {
         for event in &function.http_events {
             let Some(path) = &event.path else { continue };
@@ -75,14 +76,44 @@ async fn every_route_of_the_template_is_served_and_others_are_not_found() {
                 .replace("{proxy+}", "a/b")
                 .replace('{', "x")
                 .replace('}', "");
+            // An ANY route catches only the methods no other route of its path
+            // declares: send it one of those.
             let method = match event.method.as_deref() {
-                Some("ANY") | None => "GET",
+                Some("ANY") | None => "TRACE",
                 Some(method) => method,
             };
             let response = api.request(method, &concrete, &[], Bytes::new()).await;
             assert_ne!(response.text(), NOT_FOUND, "{method} {path} is not served");
+            let route_key = format!("{} {path}", event.method.as_deref().unwrap_or("ANY"));
+            expected.insert((route_key, function.logical_id.clone()));
         }
     }
+    // Each request reached the route's own function: its access line (one JSON line
+    // per request) names the route key and the function.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let missing = loop {
+        let output = api.output();
+        let served: std::collections::BTreeSet<(String, String)> = output
+            .lines()
+            .filter_map(|line| line.split_once("] ").map(|(_, rest)| rest))
+            .filter_map(|rest| serde_json::from_str::<serde_json::Value>(rest).ok())
+            .filter_map(|record| {
+                Some((
+                    record["routeKey"].as_str()?.to_owned(),
+                    record["Function"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        let missing: Vec<_> = expected.difference(&served).cloned().collect();
+        if missing.is_empty() || std::time::Instant::now() > deadline {
+            break missing;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(
+        missing.is_empty(),
+        "routes not answered by their function: {missing:?}"
+    );
     for (method, path) in [("GET", "/nope"), ("GET", "/books/1/2/3")] {
         let response = api.request(method, path, &[], Bytes::new()).await;
         assert_eq!(response.status, 404, "{method} {path}");
