@@ -262,3 +262,20 @@ async fn filters_follow_a_change_of_author_or_genre_alone() {
     .await;
     assert_eq!(both("F. Herbert", "SF").await, ["Dune"]);
 }
+
+#[tokio::test]
+async fn an_author_typed_precomposed_or_decomposed_is_one_author() {
+    let app = app().await;
+    seed(app, "Decomposed", "Rene\u{301}e Vivien", None).await;
+    seed(app, "Precomposed", "Ren\u{e9}e Vivien", None).await;
+    for spelling in ["Rene\u{301}e Vivien", "Ren\u{e9}e Vivien"] {
+        let page = call(app, handle, &list(&[("author", spelling)]))
+            .await
+            .json();
+        assert_eq!(titles(&page), ["Decomposed", "Precomposed"], "{spelling:?}");
+        assert_eq!(
+            page["items"][0]["author"], "Ren\u{e9}e Vivien",
+            "stored as NFC"
+        );
+    }
+}
