@@ -1,5 +1,6 @@
-//! The command line: `serve` (the whole local stack), `replay-failures` (stream records given
-//! up on, invoked again) and `with-dynamodb` (a command next to a throwaway DynamoDB Local).
+//! The command line: `serve` (the whole local stack), `invoke` (one function, one event),
+//! `replay-failures` (stream records given up on, invoked again) and `with-dynamodb` (a
+//! command next to a throwaway DynamoDB Local).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -23,6 +24,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve every route and stream of the template on 127.0.0.1 (what `make dev` runs).
     Serve(ServeArgs),
+    /// Invoke one function of the template once with one event (e.g. `events/get-book.json`)
+    /// against the local stack's tables and print its response, like `sam local invoke -e`.
+    Invoke(InvokeArgs),
     /// Invoke stream functions again with the records they gave up on (what `serve` wrote
     /// under --failures-dir); a record replayed without failure moves to `replayed/`.
     ReplayFailures(ReplayArgs),
@@ -63,6 +67,36 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_build: bool,
     /// Build and run the release binaries.
+    #[arg(long)]
+    pub release: bool,
+    /// Folder holding the built binaries (default: `<target>/debug` or `<target>/release`).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+}
+
+/// Options of `invoke`.
+#[derive(Debug, Clone, Args)]
+pub struct InvokeArgs {
+    /// The function's logical id in the template (e.g. `GetBookFunction`).
+    #[arg(value_name = "LOGICAL_ID")]
+    pub function: String,
+    /// The event, as Lambda delivers it (default: `{}`).
+    #[arg(long, short = 'e', value_name = "FILE")]
+    pub event: Option<PathBuf>,
+    /// The SAM template the local stack serves.
+    #[arg(long, default_value = "template.yaml")]
+    pub template: PathBuf,
+    /// The DynamoDB the local stack uses (`serve` prints it); without it, DynamoDB Local is
+    /// started on --data-dir (stop `make dev` first).
+    #[arg(long, value_name = "URL")]
+    pub dynamodb_endpoint: Option<String>,
+    /// Where DynamoDB Local keeps its data (as for `serve`).
+    #[arg(long, default_value = ".local/dynamodb")]
+    pub data_dir: PathBuf,
+    /// Appended to every table's name (as given to `serve`).
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    pub table_suffix: String,
+    /// Run the release binary.
     #[arg(long)]
     pub release: bool,
     /// Folder holding the built binaries (default: `<target>/debug` or `<target>/release`).

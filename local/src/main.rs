@@ -13,6 +13,9 @@ async fn main() -> ExitCode {
             .await
             .map(|()| 0)
             .map_err(|e| e.to_string()),
+        Command::Invoke(args) => bookshelf_local::invoke::run(args)
+            .await
+            .map_err(|e| e.to_string()),
         Command::ReplayFailures(args) => bookshelf_local::replay::run(args)
             .await
             .map_err(|e| e.to_string()),

@@ -13,6 +13,7 @@ mod contract;
 mod failures;
 mod faults;
 mod history;
+mod invoke;
 mod load;
 mod observability;
 mod runner;

@@ -11,19 +11,15 @@
 
 pub mod files;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde_json::Value;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::cli::ReplayArgs;
 use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError, Storage};
-use crate::lambda::{self, FunctionSpec, Invoker};
-use crate::serve::{BuildError, LocalScope, check_binaries, function_environment};
-use crate::template::{Function, Template, TemplateError};
+use crate::one_off::{OneOffFunctions, StartError, find, template_root};
+use crate::serve::BuildError;
+use crate::template::{Template, TemplateError};
 use crate::workspace;
 use files::{Replay, collect, parse, replayed_path};
 
@@ -45,6 +41,15 @@ pub enum ReplayError {
     /// `--function`, or a record's function, is not in the template.
     #[error("the template has no function {0}")]
     UnknownFunction(String),
+}
+
+impl From<StartError> for ReplayError {
+    fn from(error: StartError) -> Self {
+        match error {
+            StartError::UnknownFunction(name) => Self::UnknownFunction(name),
+            StartError::Build(error) => Self::Build(error),
+        }
+    }
 }
 
 /// How one replay ended.
@@ -96,7 +101,7 @@ pub async fn run(args: ReplayArgs) -> Result<i32, ReplayError> {
     let (dynamodb, endpoint) = match &args.dynamodb_endpoint {
         Some(endpoint) => (None, endpoint.clone()),
         None => {
-            let root = workspace_root(&template);
+            let root = template_root(&template);
             let local =
                 DynamoDbLocal::start(&root, &Storage::Directory(args.data_dir.clone())).await?;
             let endpoint = local.endpoint().to_owned();
@@ -118,15 +123,10 @@ pub async fn run(args: ReplayArgs) -> Result<i32, ReplayError> {
     Ok(if replayed == records.len() { 0 } else { 1 })
 }
 
-/// The functions started so far, one process each, and what they run against.
+/// The records' functions, started on first use.
 struct Replayer<'a> {
     args: &'a ReplayArgs,
-    template: &'a Template,
-    endpoint: String,
-    binary_dir: PathBuf,
-    invokers: BTreeMap<String, Invoker>,
-    shutdown: CancellationToken,
-    tasks: Vec<JoinHandle<()>>,
+    functions: OneOffFunctions<'a>,
 }
 
 impl<'a> Replayer<'a> {
@@ -134,15 +134,15 @@ impl<'a> Replayer<'a> {
         let binary_dir = args
             .bin_dir
             .clone()
-            .unwrap_or_else(|| workspace::binary_dir(&workspace_root(template), args.release));
+            .unwrap_or_else(|| workspace::binary_dir(&template_root(template), args.release));
         Replayer {
             args,
-            template,
-            endpoint,
-            binary_dir,
-            invokers: BTreeMap::new(),
-            shutdown: CancellationToken::new(),
-            tasks: Vec::new(),
+            functions: OneOffFunctions::new(
+                template,
+                endpoint,
+                binary_dir,
+                args.table_suffix.clone(),
+            ),
         }
     }
 
@@ -196,7 +196,7 @@ impl<'a> Replayer<'a> {
         replay: &Replay,
         path: &std::path::Path,
     ) -> Result<Outcome, ReplayError> {
-        let invoker = self.invoker(function)?;
+        let invoker = self.functions.invoker(function)?;
         let answer = match invoker.invoke(replay.payload.clone()).await {
             Ok(answer) => answer,
             Err(e) => return Ok(Outcome::Failed(e.to_string())),
@@ -219,63 +219,9 @@ impl<'a> Replayer<'a> {
         })
     }
 
-    /// The invoker of `name`, starting its process on first use.
-    fn invoker(&mut self, name: &str) -> Result<Invoker, ReplayError> {
-        if let Some(invoker) = self.invokers.get(name) {
-            return Ok(invoker.clone());
-        }
-        let function = find(self.template, name)?;
-        check_binaries(&self.binary_dir, std::slice::from_ref(function))?;
-        let scope = LocalScope {
-            template: self.template,
-            table_names: self
-                .template
-                .tables
-                .iter()
-                .map(|t| {
-                    let base = t.table_name.as_deref().unwrap_or(&t.logical_id);
-                    (
-                        t.logical_id.clone(),
-                        format!("{base}{}", self.args.table_suffix),
-                    )
-                })
-                .collect(),
-            stream_arns: BTreeMap::new(),
-        };
-        let spec = FunctionSpec {
-            name: function.logical_id.clone(),
-            program: self.binary_dir.join(&function.binary),
-            environment: function_environment(function, &scope, &self.endpoint, &self.binary_dir),
-            timeout: function.timeout,
-        };
-        let (invoker, tasks) = lambda::start(spec, 1, self.shutdown.clone());
-        self.tasks.extend(tasks);
-        self.invokers.insert(name.to_owned(), invoker.clone());
-        Ok(invoker)
-    }
-
     /// Stops the function processes.
     async fn stop(self) {
-        self.shutdown.cancel();
-        for task in self.tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-        }
-    }
-}
-
-fn find<'t>(template: &'t Template, name: &str) -> Result<&'t Function, ReplayError> {
-    template
-        .functions
-        .iter()
-        .find(|f| f.logical_id == name)
-        .ok_or_else(|| ReplayError::UnknownFunction(name.to_owned()))
-}
-
-fn workspace_root(template: &Template) -> PathBuf {
-    if template.root.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        template.root.clone()
+        self.functions.stop().await;
     }
 }
 

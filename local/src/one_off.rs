@@ -1,0 +1,121 @@
+//! Functions of the template run one-off, outside `serve`: each started on first use as
+//! `serve` would start it (its environment, the stack's tables, the built binary) and
+//! invoked through the same Lambda emulation. `replay-failures` and `invoke` run on it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::lambda::{self, FunctionSpec, Invoker};
+use crate::serve::{BuildError, LocalScope, check_binaries, function_environment};
+use crate::template::{Function, Template};
+
+/// Why a function could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The template has no function by that logical id.
+    #[error("the template has no function {0}")]
+    UnknownFunction(String),
+    /// The function's binary is missing.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// The functions started so far, one process each, and what they run against.
+pub struct OneOffFunctions<'a> {
+    template: &'a Template,
+    endpoint: String,
+    binary_dir: PathBuf,
+    table_suffix: String,
+    invokers: BTreeMap<String, Invoker>,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl<'a> OneOffFunctions<'a> {
+    /// Functions of `template`, run from `binary_dir` against the DynamoDB at `endpoint`,
+    /// whose tables carry `table_suffix` (as given to `serve`).
+    pub fn new(
+        template: &'a Template,
+        endpoint: String,
+        binary_dir: PathBuf,
+        table_suffix: String,
+    ) -> Self {
+        OneOffFunctions {
+            template,
+            endpoint,
+            binary_dir,
+            table_suffix,
+            invokers: BTreeMap::new(),
+            shutdown: CancellationToken::new(),
+            tasks: Vec::new(),
+        }
+    }
+
+    /// The invoker of the function `name`, starting its process on first use.
+    ///
+    /// # Errors
+    /// [`StartError`] when the template has no such function or its binary is missing.
+    pub fn invoker(&mut self, name: &str) -> Result<Invoker, StartError> {
+        if let Some(invoker) = self.invokers.get(name) {
+            return Ok(invoker.clone());
+        }
+        let function = find(self.template, name)?;
+        check_binaries(&self.binary_dir, std::slice::from_ref(function))?;
+        let scope = LocalScope {
+            template: self.template,
+            table_names: self
+                .template
+                .tables
+                .iter()
+                .map(|t| {
+                    let base = t.table_name.as_deref().unwrap_or(&t.logical_id);
+                    (t.logical_id.clone(), format!("{base}{}", self.table_suffix))
+                })
+                .collect(),
+            stream_arns: BTreeMap::new(),
+        };
+        let spec = FunctionSpec {
+            name: function.logical_id.clone(),
+            program: self.binary_dir.join(&function.binary),
+            environment: function_environment(function, &scope, &self.endpoint, &self.binary_dir),
+            timeout: function.timeout,
+        };
+        let (invoker, tasks) = lambda::start(spec, 1, self.shutdown.clone());
+        self.tasks.extend(tasks);
+        self.invokers.insert(name.to_owned(), invoker.clone());
+        Ok(invoker)
+    }
+
+    /// Stops the function processes.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+/// The function `name` of `template`.
+///
+/// # Errors
+/// [`StartError::UnknownFunction`] when there is none.
+pub fn find<'t>(template: &'t Template, name: &str) -> Result<&'t Function, StartError> {
+    template
+        .functions
+        .iter()
+        .find(|f| f.logical_id == name)
+        .ok_or_else(|| StartError::UnknownFunction(name.to_owned()))
+}
+
+/// The folder `template` lives in (its `CodeUri`s and binaries are relative to it).
+pub fn template_root(template: &Template) -> PathBuf {
+    if template.root.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        template.root.clone()
+    }
+}
