@@ -52,9 +52,12 @@ pub fn map_response(result: &[u8]) -> Result<GatewayResponse, MalformedResponse>
         serde_json::from_slice(result).map_err(|e| MalformedResponse::NotJson(e.to_string()))?;
     let structured = value.as_object().filter(|o| o.contains_key("statusCode"));
     let Some(object) = structured else {
+        // An inferred-format answer is the body as the function returned it, byte for
+        // byte (not re-serialised: key order and spacing are the function's); only a
+        // JSON string is unquoted, as API Gateway does.
         let body = match value {
-            Value::String(text) => text,
-            other => other.to_string(),
+            Value::String(text) => Bytes::from(text),
+            _ => Bytes::copy_from_slice(result),
         };
         return Ok(GatewayResponse {
             status: StatusCode::OK,
@@ -62,7 +65,7 @@ pub fn map_response(result: &[u8]) -> Result<GatewayResponse, MalformedResponse>
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            body: Bytes::from(body),
+            body,
         });
     };
 
@@ -113,12 +116,25 @@ pub fn map_response(result: &[u8]) -> Result<GatewayResponse, MalformedResponse>
         Some(Value::String(text)) => Bytes::from(text.clone()),
         Some(_) => return Err(MalformedResponse::Body),
     };
+    // A structured answer without a content type gets API Gateway's default.
+    if !headers
+        .iter()
+        .any(|(name, _)| name == http::header::CONTENT_TYPE)
+    {
+        headers.push((
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(DEFAULT_CONTENT_TYPE),
+        ));
+    }
     Ok(GatewayResponse {
         status,
         headers,
         body,
     })
 }
+
+/// The `content-type` API Gateway gives a structured (payload 2.0) answer that names none.
+pub const DEFAULT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 
 fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), MalformedResponse> {
     let invalid = || MalformedResponse::Header(name.to_owned());
@@ -199,6 +215,23 @@ mod tests {
         assert_eq!(response.body, Bytes::from_static(br#"{"hello":"world"}"#));
         let text = map_response(br#""Hello from Lambda!""#).expect("valid");
         assert_eq!(text.body, Bytes::from_static(b"Hello from Lambda!"));
+        // Byte for byte: neither keys reordered nor spacing changed.
+        let raw = br#"{ "z": 1,  "a": [1, 2] }"#;
+        assert_eq!(
+            map_response(raw).expect("valid").body,
+            Bytes::from_static(raw)
+        );
+    }
+
+    #[test]
+    fn a_structured_response_without_a_content_type_gets_the_default() {
+        let bare = map_response(br#"{"statusCode":200,"body":"hi"}"#).expect("valid");
+        assert_eq!(header_values(&bare, "content-type"), [DEFAULT_CONTENT_TYPE]);
+        let own = map_response(
+            br#"{"statusCode":200,"headers":{"content-type":"application/json"},"body":"{}"}"#,
+        )
+        .expect("valid");
+        assert_eq!(header_values(&own, "content-type"), ["application/json"]);
     }
 
     #[test]
