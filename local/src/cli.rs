@@ -83,25 +83,9 @@ pub struct InvokeArgs {
     /// The event, as Lambda delivers it (default: `{}`).
     #[arg(long, short = 'e', value_name = "FILE")]
     pub event: Option<PathBuf>,
-    /// The SAM template the local stack serves.
-    #[arg(long, default_value = "template.yaml")]
-    pub template: PathBuf,
-    /// The DynamoDB the local stack uses (`serve` prints it); without it, DynamoDB Local is
-    /// started on --data-dir (stop `make dev` first).
-    #[arg(long, value_name = "URL")]
-    pub dynamodb_endpoint: Option<String>,
-    /// Where DynamoDB Local keeps its data (as for `serve`).
-    #[arg(long, default_value = ".local/dynamodb")]
-    pub data_dir: PathBuf,
-    /// Appended to every table's name (as given to `serve`).
-    #[arg(long, default_value = "", allow_hyphen_values = true)]
-    pub table_suffix: String,
-    /// Run the release binary.
-    #[arg(long)]
-    pub release: bool,
-    /// Folder holding the built binaries (default: `<target>/debug` or `<target>/release`).
-    #[arg(long, value_name = "DIR")]
-    pub bin_dir: Option<PathBuf>,
+    /// The local stack to run it against.
+    #[command(flatten)]
+    pub stack: StackArgs,
 }
 
 /// Options of `replay-failures`.
@@ -115,12 +99,21 @@ pub struct ReplayArgs {
     /// `requestContext.functionArn`).
     #[arg(long, value_name = "LOGICAL_ID")]
     pub function: Option<String>,
-    /// The SAM template the local stack serves.
-    #[arg(long, default_value = "template.yaml")]
-    pub template: PathBuf,
     /// Where `serve` wrote the records given up on.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_FAILURES_DIR)]
     pub failures_dir: PathBuf,
+    /// The local stack to replay against.
+    #[command(flatten)]
+    pub stack: StackArgs,
+}
+
+/// The local stack a one-off command (`invoke`, `replay-failures`) runs functions against:
+/// the same template, tables and binaries as `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct StackArgs {
+    /// The SAM template the local stack serves.
+    #[arg(long, default_value = "template.yaml")]
+    pub template: PathBuf,
     /// The DynamoDB the local stack uses (`serve` prints it); without it, DynamoDB Local is
     /// started on --data-dir (stop `make dev` first).
     #[arg(long, value_name = "URL")]

@@ -13,11 +13,12 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::cli::InvokeArgs;
-use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError, Storage};
+use crate::dynamodb_local::DynamoDbLocalError;
 use crate::lambda::InvokeError;
-use crate::one_off::{OneOffFunctions, StartError, find, template_root};
+use crate::one_off::{self, OneOffFunctions, StartError, find};
+use crate::tables::physical_name;
 use crate::template::{Template, TemplateError};
-use crate::{client, tables, workspace};
+use crate::{client, tables};
 
 /// Why the function could not be invoked at all.
 #[derive(Debug, thiserror::Error)]
@@ -56,32 +57,17 @@ pub async fn run(args: InvokeArgs) -> Result<i32, InvokeCommandError> {
             Bytes::from(text)
         }
     };
-    let template = Template::load(&args.template)?;
+    let template = Template::load(&args.stack.template)?;
     find(&template, &args.function)?;
-    let root = template_root(&template);
-    let (dynamodb, endpoint) = match &args.dynamodb_endpoint {
-        Some(endpoint) => (None, endpoint.clone()),
-        None => {
-            let local =
-                DynamoDbLocal::start(&root, &Storage::Directory(args.data_dir.clone())).await?;
-            let endpoint = local.endpoint().to_owned();
-            (Some(local), endpoint)
-        }
-    };
+    let (dynamodb, endpoint) = one_off::dynamodb(&args.stack, &template).await?;
     let dynamo = client::dynamodb(&endpoint).await;
     for table in &template.tables {
-        let base = table.table_name.as_deref().unwrap_or(&table.logical_id);
-        let name = format!("{base}{}", args.table_suffix);
+        let name = physical_name(table, &args.stack.table_suffix);
         tables::create_table(&dynamo, table, &name)
             .await
             .map_err(|e| InvokeCommandError::Table(name.clone(), e.to_string()))?;
     }
-    let binary_dir = args
-        .bin_dir
-        .clone()
-        .unwrap_or_else(|| workspace::binary_dir(&root, args.release));
-    let mut functions =
-        OneOffFunctions::new(&template, endpoint, binary_dir, args.table_suffix.clone());
+    let mut functions = OneOffFunctions::new(&template, endpoint, &args.stack);
     let answer = functions.invoker(&args.function)?.invoke(event).await;
     functions.stop().await;
     if let Some(dynamodb) = dynamodb {

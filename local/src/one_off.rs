@@ -9,9 +9,13 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::cli::StackArgs;
+use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError, Storage};
 use crate::lambda::{self, FunctionSpec, Invoker};
 use crate::serve::{BuildError, LocalScope, check_binaries, function_environment};
+use crate::tables::physical_name;
 use crate::template::{Function, Template};
+use crate::workspace;
 
 /// Why a function could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -36,19 +40,18 @@ pub struct OneOffFunctions<'a> {
 }
 
 impl<'a> OneOffFunctions<'a> {
-    /// Functions of `template`, run from `binary_dir` against the DynamoDB at `endpoint`,
-    /// whose tables carry `table_suffix` (as given to `serve`).
-    pub fn new(
-        template: &'a Template,
-        endpoint: String,
-        binary_dir: PathBuf,
-        table_suffix: String,
-    ) -> Self {
+    /// Functions of `template`, run from `stack`'s binaries against the DynamoDB at
+    /// `endpoint`, whose tables carry `stack`'s suffix (as given to `serve`).
+    pub fn new(template: &'a Template, endpoint: String, stack: &StackArgs) -> Self {
+        let binary_dir = stack
+            .bin_dir
+            .clone()
+            .unwrap_or_else(|| workspace::binary_dir(&template_root(template), stack.release));
         OneOffFunctions {
             template,
             endpoint,
             binary_dir,
-            table_suffix,
+            table_suffix: stack.table_suffix.clone(),
             invokers: BTreeMap::new(),
             shutdown: CancellationToken::new(),
             tasks: Vec::new(),
@@ -71,10 +74,7 @@ impl<'a> OneOffFunctions<'a> {
                 .template
                 .tables
                 .iter()
-                .map(|t| {
-                    let base = t.table_name.as_deref().unwrap_or(&t.logical_id);
-                    (t.logical_id.clone(), format!("{base}{}", self.table_suffix))
-                })
+                .map(|t| (t.logical_id.clone(), physical_name(t, &self.table_suffix)))
                 .collect(),
             stream_arns: BTreeMap::new(),
         };
@@ -118,4 +118,25 @@ pub fn template_root(template: &Template) -> PathBuf {
     } else {
         template.root.clone()
     }
+}
+
+/// The DynamoDB `stack` names: its `--dynamodb-endpoint`, or a DynamoDB Local started on
+/// its `--data-dir` (returned, to be stopped by the caller), and the endpoint to use.
+///
+/// # Errors
+/// [`DynamoDbLocalError`] when DynamoDB Local does not start.
+pub async fn dynamodb(
+    stack: &StackArgs,
+    template: &Template,
+) -> Result<(Option<DynamoDbLocal>, String), DynamoDbLocalError> {
+    if let Some(endpoint) = &stack.dynamodb_endpoint {
+        return Ok((None, endpoint.clone()));
+    }
+    let local = DynamoDbLocal::start(
+        &template_root(template),
+        &Storage::Directory(stack.data_dir.clone()),
+    )
+    .await?;
+    let endpoint = local.endpoint().to_owned();
+    Ok((Some(local), endpoint))
 }

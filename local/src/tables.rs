@@ -256,3 +256,9 @@ fn stream_specification(view: &str) -> Result<StreamSpecification, BuildError> {
         .stream_view_type(StreamViewType::from(view))
         .build()
 }
+
+/// The name `serve` gives `table`: its `TableName` (or logical id) and `suffix`.
+pub fn physical_name(table: &Table, suffix: &str) -> String {
+    let base = table.table_name.as_deref().unwrap_or(&table.logical_id);
+    format!("{base}{suffix}")
+}

@@ -16,11 +16,10 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::cli::ReplayArgs;
-use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError, Storage};
-use crate::one_off::{OneOffFunctions, StartError, find, template_root};
+use crate::dynamodb_local::DynamoDbLocalError;
+use crate::one_off::{self, OneOffFunctions, StartError, find};
 use crate::serve::BuildError;
 use crate::template::{Template, TemplateError};
-use crate::workspace;
 use files::{Replay, collect, parse, replayed_path};
 
 /// Why nothing could be replayed.
@@ -94,20 +93,11 @@ pub async fn run(args: ReplayArgs) -> Result<i32, ReplayError> {
         println!("Nothing to replay under {}", display_all(&paths));
         return Ok(0);
     }
-    let template = Template::load(&args.template)?;
+    let template = Template::load(&args.stack.template)?;
     if let Some(name) = &args.function {
         find(&template, name)?;
     }
-    let (dynamodb, endpoint) = match &args.dynamodb_endpoint {
-        Some(endpoint) => (None, endpoint.clone()),
-        None => {
-            let root = template_root(&template);
-            let local =
-                DynamoDbLocal::start(&root, &Storage::Directory(args.data_dir.clone())).await?;
-            let endpoint = local.endpoint().to_owned();
-            (Some(local), endpoint)
-        }
-    };
+    let (dynamodb, endpoint) = one_off::dynamodb(&args.stack, &template).await?;
     let mut replayer = Replayer::new(&args, &template, endpoint);
     let mut replayed = 0;
     for path in &records {
@@ -131,18 +121,9 @@ struct Replayer<'a> {
 
 impl<'a> Replayer<'a> {
     fn new(args: &'a ReplayArgs, template: &'a Template, endpoint: String) -> Self {
-        let binary_dir = args
-            .bin_dir
-            .clone()
-            .unwrap_or_else(|| workspace::binary_dir(&template_root(template), args.release));
         Replayer {
             args,
-            functions: OneOffFunctions::new(
-                template,
-                endpoint,
-                binary_dir,
-                args.table_suffix.clone(),
-            ),
+            functions: OneOffFunctions::new(template, endpoint, &args.stack),
         }
     }
 

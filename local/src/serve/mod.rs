@@ -158,8 +158,7 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
     let mut table_names = BTreeMap::new();
     let mut stream_arns = BTreeMap::new();
     for table in &template.tables {
-        let base = table.table_name.as_deref().unwrap_or(&table.logical_id);
-        let name = format!("{base}{}", args.table_suffix);
+        let name = tables::physical_name(table, &args.table_suffix);
         tables::create_table(&dynamodb_client, table, &name).await?;
         if table.stream_view_type.is_some() {
             let described = dynamodb_client
