@@ -72,6 +72,24 @@ pub struct ServeArgs {
     /// Folder holding the built binaries (default: `<target>/debug` or `<target>/release`).
     #[arg(long, value_name = "DIR")]
     pub bin_dir: Option<PathBuf>,
+    /// How Lambda's scaling is played locally.
+    #[command(flatten)]
+    pub scaling: ScalingArgs,
+}
+
+/// How far functions scale out locally (Lambda's concurrency model).
+#[derive(Debug, Clone, Args)]
+pub struct ScalingArgs {
+    /// Instances a function may run at once when the template gives it no
+    /// `ReservedConcurrentExecutions` (1 = one process per function, no scale-out).
+    #[arg(long, value_name = "N", default_value_t = crate::lambda::DEFAULT_MAX_INSTANCES)]
+    pub max_instances: usize,
+    /// Invocations at once across all functions (Lambda's account concurrency quota).
+    #[arg(long, value_name = "N", default_value_t = crate::lambda::DEFAULT_ACCOUNT_CONCURRENCY)]
+    pub account_concurrency: usize,
+    /// Seconds an instance may stay idle before it is stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::lambda::DEFAULT_IDLE_TIMEOUT.as_secs())]
+    pub idle_timeout: u64,
 }
 
 /// Options of `invoke`.

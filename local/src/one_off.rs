@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::StackArgs;
 use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError, Storage};
-use crate::lambda::{self, FunctionSpec, Invoker};
+use crate::lambda::{self, FunctionSpec, Invoker, Scaling};
 use crate::serve::{BuildError, LocalScope, check_binaries, function_environment};
 use crate::tables::physical_name;
 use crate::template::{Function, Template};
@@ -36,7 +35,6 @@ pub struct OneOffFunctions<'a> {
     table_suffix: String,
     invokers: BTreeMap<String, Invoker>,
     shutdown: CancellationToken,
-    tasks: Vec<JoinHandle<()>>,
 }
 
 impl<'a> OneOffFunctions<'a> {
@@ -54,7 +52,6 @@ impl<'a> OneOffFunctions<'a> {
             table_suffix: stack.table_suffix.clone(),
             invokers: BTreeMap::new(),
             shutdown: CancellationToken::new(),
-            tasks: Vec::new(),
         }
     }
 
@@ -84,8 +81,7 @@ impl<'a> OneOffFunctions<'a> {
             environment: function_environment(function, &scope, &self.endpoint, &self.binary_dir),
             timeout: function.timeout,
         };
-        let (invoker, tasks) = lambda::start(spec, 1, self.shutdown.clone());
-        self.tasks.extend(tasks);
+        let invoker = lambda::start(spec, Scaling::single(), self.shutdown.clone());
         self.invokers.insert(name.to_owned(), invoker.clone());
         Ok(invoker)
     }
@@ -93,8 +89,8 @@ impl<'a> OneOffFunctions<'a> {
     /// Stops the function processes.
     pub async fn stop(self) {
         self.shutdown.cancel();
-        for task in self.tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        for invoker in self.invokers.values() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), invoker.stopped()).await;
         }
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use bookshelf_local::lambda::{self, FunctionSpec, InvokeError, Invoker};
+use bookshelf_local::lambda::{self, FunctionSpec, InvokeError, Invoker, Scaling};
 use bookshelf_local::serve::{LocalScope, function_environment};
 use bookshelf_local::template::Template;
 use bookshelf_local::workspace;
@@ -79,7 +79,7 @@ impl Function {
             timeout: function.timeout,
         };
         let shutdown = CancellationToken::new();
-        let (invoker, _supervisors) = lambda::start(spec, 1, shutdown.clone());
+        let invoker = lambda::start(spec, Scaling::single(), shutdown.clone());
         Function {
             invoker,
             shutdown,

@@ -240,6 +240,10 @@ async fn every_error_is_problem_json_and_changes_nothing() {
 async fn of_eight_concurrent_writers_with_one_if_match_exactly_one_wins() {
     let api = std::sync::Arc::new(LocalApi::start().await);
     let book = create(&api, "Dune", "Frank Herbert", None).await;
+    // As on Lambda, each write that finds every instance busy gets an instance of its own:
+    // the eight race in eight processes, not in one process's queue.
+    let before = api.function_stats("ReplaceBookFunction").await;
+    assert_eq!(before["instances"], 0, "no PUT has run yet: {before}");
     let path = format!("/books/{}", book["id"].as_str().unwrap());
     let writers: Vec<_> = (0..8)
         .map(|writer| {
@@ -276,6 +280,12 @@ async fn of_eight_concurrent_writers_with_one_if_match_exactly_one_wins() {
     assert_eq!(
         stored["title"], winners[0],
         "the stored title is the winner's"
+    );
+    let after = api.function_stats("ReplaceBookFunction").await;
+    assert_eq!(
+        (&after["invocations"], &after["peakInstances"]),
+        (&json!(8), &json!(8)),
+        "the eight writers ran on eight instances at once: {after}"
     );
 }
 

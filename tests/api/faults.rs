@@ -154,16 +154,26 @@ fn function_processes(runner: u32) -> BTreeMap<u32, String> {
     children
 }
 
-/// Lines of the runner's output that show a panic or a replaced function process.
+/// Lines of the runner's output that show a panic or a function instance that ended
+/// abnormally (crash, timeout, exit).
 fn trouble(output: &str) -> Vec<&str> {
     output
         .lines()
-        .filter(|line| {
-            line.contains("panicked")
-                || line.contains("process exited; restarted")
-                || line.contains("process replaced")
-        })
+        .filter(|line| line.contains("panicked") || line.contains(" ended: "))
         .collect()
+}
+
+/// Asserts every function process running `before` still runs `now`: none crashed or was
+/// replaced (instances may have been added meanwhile: the load scales functions out).
+fn still_running(before: &BTreeMap<u32, String>, now: &BTreeMap<u32, String>) {
+    let gone: Vec<_> = before
+        .iter()
+        .filter(|(pid, name)| now.get(pid) != Some(name))
+        .collect();
+    assert!(
+        gone.is_empty(),
+        "function processes gone: {gone:?} (now {now:?})"
+    );
 }
 
 /// Checks the answer DynamoDB's absence must give: 503 problem+json `service-unavailable`
@@ -506,11 +516,9 @@ async fn dynamodb_stopped_mid_load_is_503_and_started_again_is_served_by_the_sam
         ids.push(book["id"].as_str().unwrap().to_owned());
     }
     let processes = function_processes(api.pid());
-    let template = Template::load(&workspace::root().join("template.yaml")).expect("template");
-    assert_eq!(
-        processes.len(),
-        template.functions.len(),
-        "one process per function: {processes:?}"
+    assert!(
+        !processes.is_empty(),
+        "the creates ran on function processes"
     );
 
     let seen = Arc::new(Seen::default());
@@ -542,11 +550,7 @@ async fn dynamodb_stopped_mid_load_is_503_and_started_again_is_served_by_the_sam
     create_tables(&api, &dynamodb.endpoint()).await;
     recovers(&api, back, Stream::Replaced).await;
 
-    assert_eq!(
-        function_processes(api.pid()),
-        processes,
-        "the function processes before and after the outage"
-    );
+    still_running(&processes, &function_processes(api.pid()));
     let output = api.output();
     let trouble = trouble(&output);
     assert!(trouble.is_empty(), "in the runner's output: {trouble:#?}");
@@ -598,7 +602,7 @@ async fn a_frozen_dynamodb_is_503_within_the_timeout_and_thawed_is_served_again(
         status => panic!("after the thaw the book answers {status}: {}", after.text()),
     }
 
-    assert_eq!(function_processes(api.pid()), processes);
+    still_running(&processes, &function_processes(api.pid()));
     let output = api.output();
     let trouble = trouble(&output);
     assert!(trouble.is_empty(), "in the runner's output: {trouble:#?}");

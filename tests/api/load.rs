@@ -9,6 +9,10 @@
 //! `If-Match` and a re-read on 412: every acknowledged token must be there exactly once, and
 //! each shared book's version must count exactly the tokens written to it.
 //!
+//! The runner scales functions out as Lambda does, so concurrent clients run on instances
+//! of their own: the report lists how many instances each function reached (none may be
+//! throttled, and some function must have run more than one).
+//!
 //! Throughput and latency are printed and written to `target/load-report.txt`: figures to
 //! look at, not assertions.
 
@@ -743,6 +747,30 @@ async fn sixteen_clients_ten_thousand_requests_and_the_store_matches_their_recor
         "panics in the runner's output: {panics:#?}"
     );
 
+    let report = api.anonymous().get("/_local/functions").await.json();
+    let functions = report["functions"].as_array().expect("the runner's report");
+    let scaled: Vec<String> = functions
+        .iter()
+        .filter(|f| f["invocations"].as_u64() > Some(0))
+        .map(|f| {
+            assert_eq!(f["throttles"], 0, "throttled: {f}");
+            format!(
+                "{} {}",
+                f["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_end_matches("Function"),
+                f["peakInstances"]
+            )
+        })
+        .collect();
+    assert!(
+        functions
+            .iter()
+            .any(|f| f["peakInstances"].as_u64() > Some(1)),
+        "concurrent clients ran on more than one instance of some function: {report}"
+    );
+
     let mut latencies: Vec<Duration> = clients
         .iter()
         .flat_map(|c| c.latencies.iter().copied())
@@ -753,7 +781,8 @@ async fn sixteen_clients_ten_thousand_requests_and_the_store_matches_their_recor
         "load: {} ops in {:.1} s → {:.0} ops/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, 5xx: 0\n\
          ({CLIENTS} clients; {} creates of which {} retried with an Idempotency-Key, {} reads, \
          {} lists, {} replaces, {} patches, {} deletes, {} appends to {SHARED_BOOKS} shared books \
-         after {} If-Match conflicts, {} stale If-Match refused; {} books at the end)\n",
+         after {} If-Match conflicts, {} stale If-Match refused; {} books at the end)\n\
+         instances reached: {}\n",
         latencies.len(),
         elapsed.as_secs_f64(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
@@ -771,6 +800,7 @@ async fn sixteen_clients_ten_thousand_requests_and_the_store_matches_their_recor
         tally.conflicts,
         tally.stale_refused,
         everything.len(),
+        scaled.join(", "),
     );
     println!("{report}");
     let file = workspace::target_dir(&workspace::root()).join("load-report.txt");

@@ -17,6 +17,7 @@ mod invoke;
 mod load;
 mod observability;
 mod runner;
+mod scaling;
 mod streams;
 mod tls;
 mod tutorial;

@@ -6,4 +6,4 @@ pub mod response;
 pub mod routes;
 mod server;
 
-pub use server::{Gateway, Target, serve};
+pub use server::{FUNCTIONS_PATH, Gateway, LiveGateway, Target, serve};

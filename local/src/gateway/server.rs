@@ -9,11 +9,12 @@
 //! A route with an `Auth` is checked by the JWT authorizer before its function runs (401 or
 //! 403 with API Gateway's `{"message": …}` and `www-authenticate`); the token's claims then
 //! go to the function as `requestContext.authorizer.jwt`. Requests under `/_local/idp` are
-//! answered by the development identity provider, when there is one.
+//! answered by the development identity provider, when there is one, and `GET
+//! /_local/functions` by the runner's report of how far each function scaled out.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -33,8 +34,11 @@ use super::response::{GatewayResponse, gateway_error, map_response};
 use super::routes::RouteTable;
 use crate::auth::idp::IdpRequest;
 use crate::auth::{Denied, DevIdp, IDP_PATH, JwtAuthorizer};
-use crate::lambda::Invoker;
+use crate::lambda::{FunctionStats, Invoker};
 use crate::template::RouteAuth;
+
+/// Where the runner reports its functions' instances (JSON, see [`FunctionStats`]).
+pub const FUNCTIONS_PATH: &str = "/_local/functions";
 
 /// Largest request body an HTTP API accepts.
 pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
@@ -61,10 +65,38 @@ pub struct Gateway {
     pub authorizer: Option<JwtAuthorizer>,
     /// The development identity provider served under `/_local/idp`.
     pub idp: Option<Arc<DevIdp>>,
+    /// Every function of the template, for the report at [`FUNCTIONS_PATH`].
+    pub functions: Vec<Invoker>,
+}
+
+/// The gateway in service: each request is answered by the one current when it arrived,
+/// so that replacing it (the watch loop's swap) never touches a request in flight.
+#[derive(Debug)]
+pub struct LiveGateway(RwLock<Arc<Gateway>>);
+
+impl LiveGateway {
+    /// Serves `gateway` until it is replaced.
+    pub fn new(gateway: Gateway) -> Self {
+        LiveGateway(RwLock::new(Arc::new(gateway)))
+    }
+
+    /// The gateway serving new requests.
+    pub fn current(&self) -> Arc<Gateway> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Serves new requests with `gateway`; returns the one it replaces.
+    pub fn replace(&self, gateway: Gateway) -> Arc<Gateway> {
+        let mut slot = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        std::mem::replace(&mut *slot, Arc::new(gateway))
+    }
 }
 
 /// Serves `gateway` on `listener` until `shutdown` is cancelled.
-pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: CancellationToken) {
+pub async fn serve(listener: TcpListener, gateway: Arc<LiveGateway>, shutdown: CancellationToken) {
     let port = listener.local_addr().map_or(0, |a| a.port());
     let mut connections = JoinSet::new();
     loop {
@@ -79,7 +111,7 @@ pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: Cance
         let gateway = gateway.clone();
         connections.spawn(async move {
             let service = service_fn(move |request| {
-                let gateway = gateway.clone();
+                let gateway = gateway.current();
                 async move { Ok::<_, Infallible>(handle(&gateway, request, peer, port).await) }
             });
             let _ = http1::Builder::new()
@@ -142,6 +174,10 @@ async fn route<'g>(
         }
     }
     let body = Bytes::from(collected);
+
+    if parts.uri.path() == FUNCTIONS_PATH && parts.method == http::Method::GET {
+        return (functions_report(&gateway.functions), Some("runner"));
+    }
 
     if let (Some(idp), Some(idp_path)) = (&gateway.idp, parts.uri.path().strip_prefix(IDP_PATH)) {
         let request = IdpRequest {
@@ -215,6 +251,14 @@ async fn route<'g>(
         }),
     };
     (response, name)
+}
+
+/// The runner's report: every function's [`FunctionStats`], as JSON.
+fn functions_report(functions: &[Invoker]) -> GatewayResponse {
+    let stats: Vec<FunctionStats> = functions.iter().map(Invoker::stats).collect();
+    let mut response = gateway_error(StatusCode::OK);
+    response.body = Bytes::from(serde_json::json!({ "functions": stats }).to_string());
+    response
 }
 
 /// API Gateway's answer to a request its authorizer refused.

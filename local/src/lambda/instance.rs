@@ -1,6 +1,7 @@
-//! One execution environment: a function process, its own Runtime API endpoint, and the
-//! supervisor that hands it one invocation at a time, enforces the timeout and replaces the
-//! process when it exits or times out.
+//! One execution environment: a function process with its own Runtime API endpoint, and the
+//! task that hands it one invocation at a time, enforces the timeout, and ends it: when it
+//! crashes or times out (the next invocation gets a new instance, as on Lambda), when it has
+//! been idle too long, when its function is drained, or at shutdown.
 
 use std::net::Ipv4Addr;
 use std::process::Stdio;
@@ -9,86 +10,115 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, sleep, sleep_until};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+use tokio::time::{Instant, sleep_until};
 
+use super::pool::Pool;
 use super::runtime_api::{self, NextEvent, RuntimeEvent};
-use super::{FunctionSpec, Invocation, InvokeError, Queue};
+use super::{Invocation, InvokeError};
 use crate::process;
 
-/// Longest pause between restarts of a process that keeps failing at once.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// A process that lived shorter than this counts as failing at once.
-const QUICK_EXIT: Duration = Duration::from_secs(2);
+/// How long a stopping instance's process gets to exit after SIGTERM.
+const STOP_GRACE: Duration = Duration::from_millis(500);
 
-/// How one process's life ended.
+/// Where an invocation's answer goes.
+type Respond = oneshot::Sender<Result<bytes::Bytes, InvokeError>>;
+
+/// How an instance's life ended, for its pool's books.
 enum End {
-    /// The runner is stopping.
-    Shutdown,
-    /// The process exited (crash, `init/error`, or normal exit).
-    Exited,
-    /// An invocation timed out and the process was killed.
-    TimedOut,
+    /// It was busy: the failure to answer its invocation with, once the pool knows the
+    /// instance is gone (so that a retry finds room for a new instance).
+    Busy(Option<(Respond, InvokeError)>),
+    /// It was idle and is already off the idle list.
+    Retired,
 }
 
 /// The invocation a process is working on.
 struct InFlight {
     request_id: String,
-    respond: oneshot::Sender<Result<bytes::Bytes, InvokeError>>,
+    respond: Respond,
     deadline: Instant,
+    /// The account-wide unit, held until the invocation is answered.
+    _account: OwnedSemaphorePermit,
 }
 
-/// Runs processes of `spec` one after another until `shutdown`.
-pub(super) async fn supervise(spec: Arc<FunctionSpec>, queue: Queue, shutdown: CancellationToken) {
-    let mut backoff = Duration::from_millis(100);
-    while !shutdown.is_cancelled() {
-        let started = Instant::now();
-        let end = run_once(&spec, &queue, &shutdown).await;
-        let pause = match end {
-            End::Shutdown => break,
-            End::Exited if started.elapsed() < QUICK_EXIT => {
-                let pause = backoff;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                pause
+/// Runs instance `id` of `pool`'s function, whose first invocation waits in `inbox`, until
+/// it ends; `running` is how many instances the function has with this one.
+pub(super) async fn run(
+    pool: Arc<Pool>,
+    id: u64,
+    running: usize,
+    work: mpsc::Sender<Invocation>,
+    mut inbox: mpsc::Receiver<Invocation>,
+) {
+    let name = pool.name().to_owned();
+    eprintln!("[{name}] INIT_START instance {id} ({running} running)");
+    match start_process(&pool).await {
+        Ok((mut child, events, server)) => {
+            match serve(&pool, id, &mut child, events, &work, &mut inbox).await {
+                End::Retired => process::terminate(&mut child, STOP_GRACE).await,
+                End::Busy(answer) => {
+                    if let Some((_, error)) =
+                        answer.as_ref().filter(|(_, e)| *e != InvokeError::Stopped)
+                    {
+                        eprintln!("[{name}] instance {id} ended: {error}");
+                    }
+                    process::kill(&mut child).await;
+                    ended_busy(&pool, answer, &mut inbox);
+                }
             }
-            End::Exited | End::TimedOut => {
-                backoff = Duration::from_millis(100);
-                backoff
-            }
-        };
-        // On Ctrl-C the whole process group gets SIGINT: the function may exit before the
-        // runner notices, so look for the shutdown before announcing a restart.
-        tokio::select! {
-            () = sleep(pause) => {}
-            () = shutdown.cancelled() => break,
+            server.abort();
         }
-        match end {
-            End::TimedOut => eprintln!("[{}] invocation timed out; process replaced", spec.name),
-            _ => eprintln!("[{}] process exited; restarted", spec.name),
+        Err(reason) => {
+            eprintln!("[{name}] {reason}");
+            let answer = inbox
+                .try_recv()
+                .ok()
+                .map(|invocation| (invocation.respond, InvokeError::Init(reason)));
+            ended_busy(&pool, answer, &mut inbox);
         }
     }
 }
 
-/// Starts one process with its own Runtime API and serves it until it ends.
-async fn run_once(spec: &FunctionSpec, queue: &Queue, shutdown: &CancellationToken) -> End {
-    let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("[{}] cannot open a Runtime API port: {e}", spec.name);
-            return End::Exited;
+/// Takes a busy instance off its pool's books, then answers its invocation and hands any
+/// invocation given to it just as it died to another instance.
+fn ended_busy(
+    pool: &Arc<Pool>,
+    answer: Option<(Respond, InvokeError)>,
+    inbox: &mut mpsc::Receiver<Invocation>,
+) {
+    pool.ended_busy();
+    if let Some((respond, error)) = answer {
+        let _ = respond.send(Err(error));
+    }
+    inbox.close();
+    while let Ok(invocation) = inbox.try_recv() {
+        if let Err((error, invocation)) = pool.dispatch(invocation) {
+            let _ = invocation.respond.send(Err(error));
         }
-    };
-    let address = match listener.local_addr() {
-        Ok(address) => address,
-        Err(e) => {
-            eprintln!("[{}] cannot open a Runtime API port: {e}", spec.name);
-            return End::Exited;
-        }
-    };
+    }
+}
+
+/// Starts the process with its own Runtime API endpoint.
+async fn start_process(
+    pool: &Pool,
+) -> Result<
+    (
+        Child,
+        mpsc::Receiver<RuntimeEvent>,
+        tokio::task::JoinHandle<()>,
+    ),
+    String,
+> {
+    let spec = pool.spec();
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .map_err(|e| format!("cannot open a Runtime API port: {e}"))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("cannot open a Runtime API port: {e}"))?;
     let (events_tx, events) = mpsc::channel(16);
     let server = tokio::spawn(runtime_api::serve(listener, events_tx));
-
     let spawned = Command::new(&spec.program)
         .env_clear()
         .envs(&spec.environment)
@@ -98,96 +128,138 @@ async fn run_once(spec: &FunctionSpec, queue: &Queue, shutdown: &CancellationTok
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn();
-    let end = match spawned {
+    match spawned {
         Ok(mut child) => {
             process::forward_output(&mut child, &spec.name);
-            let end = serve_process(spec, &mut child, events, queue, shutdown).await;
-            process::kill(&mut child).await;
-            end
+            Ok((child, events, server))
         }
         Err(e) => {
-            eprintln!("[{}] cannot run {}: {e}", spec.name, spec.program.display());
-            fail_one_waiting(
-                queue,
-                InvokeError::Init(format!("cannot run the binary: {e}")),
-            );
-            End::Exited
+            server.abort();
+            Err(format!("cannot run {}: {e}", spec.program.display()))
         }
-    };
-    server.abort();
-    end
+    }
 }
 
-/// The supervisor's loop for one live process.
-async fn serve_process(
-    spec: &FunctionSpec,
+/// The instance's loop for one live process.
+async fn serve(
+    pool: &Arc<Pool>,
+    id: u64,
     child: &mut Child,
     mut events: mpsc::Receiver<RuntimeEvent>,
-    queue: &Queue,
-    shutdown: &CancellationToken,
+    work: &mpsc::Sender<Invocation>,
+    inbox: &mut mpsc::Receiver<Invocation>,
 ) -> End {
+    let spec = pool.spec();
+    let started = Instant::now();
     let mut waiting: Option<oneshot::Sender<NextEvent>> = None;
     let mut in_flight: Option<InFlight> = None;
     let mut asked_for_work = false;
     let mut init_error: Option<String> = None;
+    // Set while the instance is on its pool's idle list.
+    let mut idle_since: Option<Instant> = None;
     loop {
-        let idle = waiting.is_some() && in_flight.is_none();
+        let ready = waiting.is_some() && in_flight.is_none();
         let deadline = in_flight.as_ref().map(|f| f.deadline);
+        let idle_until = idle_since.map(|since| since + pool.idle_timeout());
         tokio::select! {
-            () = shutdown.cancelled() => {
-                if let Some(f) = in_flight.take() {
-                    let _ = f.respond.send(Err(InvokeError::Stopped));
+            () = pool.shutdown().cancelled() => {
+                if idle_since.is_some() && pool.retire_if_idle(id) {
+                    return End::Retired;
                 }
-                return End::Shutdown;
+                return End::Busy(in_flight.take().map(|f| (f.respond, InvokeError::Stopped)));
             }
             status = child.wait() => {
                 let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
-                match (in_flight.take(), asked_for_work) {
-                    (Some(f), _) => {
-                        let _ = f.respond.send(Err(InvokeError::Crashed(status)));
-                    }
-                    (None, false) => {
-                        let reason = init_error.take().unwrap_or(status);
-                        fail_one_waiting(queue, InvokeError::Init(reason));
-                    }
-                    (None, true) => {}
+                if let Some(f) = in_flight.take() {
+                    return End::Busy(Some((f.respond, InvokeError::Crashed(status))));
                 }
-                return End::Exited;
+                if !asked_for_work {
+                    let reason = init_error.take().unwrap_or(status);
+                    let answer = inbox
+                        .try_recv()
+                        .ok()
+                        .map(|invocation| (invocation.respond, InvokeError::Init(reason)));
+                    return End::Busy(answer);
+                }
+                eprintln!("[{}] instance {id} ended: process exited between invocations ({status})", spec.name);
+                return if idle_since.is_some() && pool.retire_if_idle(id) {
+                    End::Retired
+                } else {
+                    End::Busy(None)
+                };
             }
             () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                process::kill(child).await;
-                if let Some(f) = in_flight.take() {
-                    let _ = f.respond.send(Err(InvokeError::Timeout(spec.timeout)));
+                return End::Busy(in_flight.take().map(|f| (f.respond, InvokeError::Timeout(spec.timeout))));
+            }
+            () = sleep_until(idle_until.unwrap_or_else(Instant::now)), if idle_until.is_some() => {
+                idle_since = None;
+                if pool.retire_if_idle(id) {
+                    eprintln!("[{}] instance {id} idle for {:?}; stopped", spec.name, pool.idle_timeout());
+                    return End::Retired;
                 }
-                return End::TimedOut;
+            }
+            () = pool.retire().cancelled(), if idle_since.is_some() => {
+                idle_since = None;
+                if pool.retire_if_idle(id) {
+                    return End::Retired;
+                }
             }
             event = events.recv() => match event {
                 Some(RuntimeEvent::Next(reply)) => {
-                    asked_for_work = true;
+                    if !asked_for_work {
+                        asked_for_work = true;
+                        eprintln!(
+                            "[{}] instance {id} ready (Init Duration: {:.2} ms)",
+                            spec.name,
+                            started.elapsed().as_secs_f64() * 1000.0
+                        );
+                    }
                     if let Some(f) = in_flight.take() {
                         let message = "the runtime asked for the next event without answering".to_owned();
-                        let _ = f.respond.send(Err(InvokeError::Crashed(message)));
+                        return End::Busy(Some((f.respond, InvokeError::Crashed(message))));
                     }
                     waiting = Some(reply);
                 }
                 Some(RuntimeEvent::Response { request_id, body, accepted }) => {
-                    let ok = finish(&mut in_flight, &request_id, Ok(body));
-                    let _ = accepted.send(ok);
+                    let answered = take_if(&mut in_flight, &request_id);
+                    let _ = accepted.send(answered.is_some());
+                    if let Some(f) = answered {
+                        // Back on the books first: a caller answered can call again at once.
+                        let keep = pool.release(id, work);
+                        let _ = f.respond.send(Ok(body));
+                        if !keep {
+                            return End::Retired;
+                        }
+                        idle_since = Some(Instant::now());
+                    }
                 }
                 Some(RuntimeEvent::Error { request_id, body, accepted }) => {
-                    let ok = finish(&mut in_flight, &request_id, Err(InvokeError::Function(body)));
-                    let _ = accepted.send(ok);
+                    let answered = take_if(&mut in_flight, &request_id);
+                    let _ = accepted.send(answered.is_some());
+                    if let Some(f) = answered {
+                        let keep = pool.release(id, work);
+                        let _ = f.respond.send(Err(InvokeError::Function(body)));
+                        if !keep {
+                            return End::Retired;
+                        }
+                        idle_since = Some(Instant::now());
+                    }
                 }
                 Some(RuntimeEvent::InitError { body }) => {
                     init_error = Some(String::from_utf8_lossy(&body).into_owned());
                 }
-                None => return End::Exited,
+                None => return End::Busy(in_flight.take().map(|f| {
+                    (f.respond, InvokeError::Crashed("the Runtime API stopped".to_owned()))
+                })),
             },
-            invocation = next_invocation(queue), if idle => {
+            invocation = inbox.recv(), if ready => {
                 let Some(invocation) = invocation else {
-                    return End::Shutdown;
+                    return End::Busy(None);
                 };
+                idle_since = None;
                 let Some(reply) = waiting.take() else {
+                    // Unreachable: this branch runs only while the process waits.
+                    let _ = invocation.respond.send(Err(InvokeError::Crashed("no runtime waiting".to_owned())));
                     continue;
                 };
                 let deadline = Instant::now() + spec.timeout;
@@ -196,50 +268,30 @@ async fn serve_process(
                     deadline_ms: deadline_epoch_ms(spec.timeout),
                     function_arn: spec.arn(),
                     trace_id: trace_id(),
-                    payload: invocation.payload,
+                    payload: invocation.payload.clone(),
                 };
                 // If the process is gone, the wait branch reports it as a crash.
                 let _ = reply.send(event);
+                let Invocation { request_id, respond, _account, .. } = invocation;
                 in_flight = Some(InFlight {
-                    request_id: invocation.request_id,
-                    respond: invocation.respond,
+                    request_id,
+                    respond,
                     deadline,
+                    _account,
                 });
             }
         }
     }
 }
 
-/// Completes the in-flight invocation if `request_id` is it; `false` otherwise.
-fn finish(
-    in_flight: &mut Option<InFlight>,
-    request_id: &str,
-    result: Result<bytes::Bytes, InvokeError>,
-) -> bool {
+/// The in-flight invocation, taken if `request_id` is it (a stale id leaves it in place).
+fn take_if(in_flight: &mut Option<InFlight>, request_id: &str) -> Option<InFlight> {
     match in_flight.take() {
-        Some(f) if f.request_id == request_id => {
-            let _ = f.respond.send(result);
-            true
-        }
+        Some(f) if f.request_id == request_id => Some(f),
         other => {
             *in_flight = other;
-            false
+            None
         }
-    }
-}
-
-/// Waits for the function's next queued invocation; `None` once the queue is closed.
-async fn next_invocation(queue: &Queue) -> Option<Invocation> {
-    queue.lock().await.recv().await
-}
-
-/// Fails one invocation already queued, as Lambda fails the invoke that hit a broken
-/// init; without it, requests would wait on a function that never starts.
-fn fail_one_waiting(queue: &Queue, error: InvokeError) {
-    if let Ok(mut queue) = queue.try_lock()
-        && let Ok(invocation) = queue.try_recv()
-    {
-        let _ = invocation.respond.send(Err(error));
     }
 }
 

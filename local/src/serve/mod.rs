@@ -31,8 +31,8 @@ use crate::auth::idp::{MACHINE_CLIENT_ID, MACHINE_CLIENT_SECRET, WEB_CLIENT_ID};
 use crate::cli::ServeArgs;
 use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError, Storage};
 use crate::gateway::routes::{Route, RouteError, RouteTable};
-use crate::gateway::{Gateway, Target};
-use crate::lambda::{self, FunctionSpec, Invoker};
+use crate::gateway::{Gateway, LiveGateway, Target};
+use crate::lambda::{self, AccountConcurrency, FunctionSpec, Invoker, Scaling};
 use crate::tables::{self, TableError};
 use crate::template::{HttpEvent, Template, TemplateError};
 use crate::{client, streams, workspace};
@@ -76,6 +76,7 @@ pub enum ServeError {
 struct Running {
     dynamodb: Option<DynamoDbLocal>,
     tasks: Vec<JoinHandle<()>>,
+    functions: Vec<Invoker>,
 }
 
 /// Serves the template described by `args` until Ctrl-C or SIGTERM, then stops the
@@ -94,6 +95,20 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
     eprintln!("Stopping…");
     for task in running.tasks {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
+    for function in &running.functions {
+        let _ = tokio::time::timeout(Duration::from_secs(5), function.stopped()).await;
+        let stats = function.stats();
+        if stats.invocations > 0 || stats.throttles > 0 {
+            eprintln!(
+                "{}: {} invocations, {} cold starts, at most {} instances, {} throttled",
+                stats.name,
+                stats.invocations,
+                stats.cold_starts,
+                stats.peak_instances,
+                stats.throttles
+            );
+        }
     }
     if let Some(dynamodb) = running.dynamodb {
         dynamodb.stop().await;
@@ -194,6 +209,7 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
     let idp = Arc::new(DevIdp::new(&format!("http://127.0.0.1:{port}"))?);
 
     let mut tasks = Vec::new();
+    let account = AccountConcurrency::new(args.scaling.account_concurrency);
     let mut invokers: BTreeMap<String, Invoker> = BTreeMap::new();
     for function in &template.functions {
         let mut environment = function_environment(function, &scope, &endpoint, &binary_dir);
@@ -211,8 +227,14 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
             environment,
             timeout: function.timeout,
         };
-        let (invoker, supervisors) = lambda::start(spec, 1, shutdown.clone());
-        tasks.extend(supervisors);
+        let scaling = Scaling {
+            max_instances: function
+                .reserved_concurrency
+                .unwrap_or(args.scaling.max_instances),
+            idle_timeout: Duration::from_secs(args.scaling.idle_timeout),
+            account: account.clone(),
+        };
+        let invoker = lambda::start(spec, scaling, shutdown.clone());
         invokers.insert(function.logical_id.clone(), invoker);
     }
 
@@ -252,18 +274,23 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
         }
     }
 
-    let gateway = Arc::new(Gateway {
+    let gateway = Arc::new(LiveGateway::new(Gateway {
         routes,
         authorizer: Some(idp.authorizer()),
         idp: Some(idp),
-    });
+        functions: invokers.values().cloned().collect(),
+    }));
     tasks.push(tokio::spawn(crate::gateway::serve(
         listener,
         gateway,
         shutdown.clone(),
     )));
     println!("{READY_PREFIX}{port}");
-    Ok(Running { dynamodb, tasks })
+    Ok(Running {
+        dynamodb,
+        tasks,
+        functions: invokers.into_values().collect(),
+    })
 }
 
 /// The template's HTTP routes, each pointing at what `target` makes of the function's

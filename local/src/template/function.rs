@@ -32,6 +32,9 @@ pub struct Function {
     pub timeout: Duration,
     /// `MemorySize` in MB (reported to the function, not enforced).
     pub memory_mb: u32,
+    /// `ReservedConcurrentExecutions`: the most invocations the function runs at once
+    /// (locally: the most instances it scales out to); `None` when the template sets none.
+    pub reserved_concurrency: Option<usize>,
     /// `Environment.Variables`, `Globals` first, the function's own on top.
     pub environment: BTreeMap<String, Expr>,
     /// Whether `LoggingConfig.LogFormat` is `JSON`.
@@ -124,6 +127,7 @@ pub(super) struct FunctionProperties {
     code_uri: Option<Value>,
     timeout: Option<Value>,
     memory_size: Option<Value>,
+    reserved_concurrent_executions: Option<Value>,
     environment: Option<EnvironmentBlock>,
     logging_config: Option<LoggingConfig>,
     #[serde(default)]
@@ -319,6 +323,14 @@ impl FunctionSource<'_> {
         )?
         .and_then(|mb| u32::try_from(mb).ok())
         .unwrap_or(DEFAULT_MEMORY_MB);
+        let reserved_concurrency = number(
+            props
+                .reserved_concurrent_executions
+                .as_ref()
+                .or(globals.reserved_concurrent_executions.as_ref()),
+            "ReservedConcurrentExecutions",
+        )?
+        .and_then(|n| usize::try_from(n).ok());
 
         let mut environment = BTreeMap::new();
         for block in [globals.environment.as_ref(), props.environment.as_ref()]
@@ -376,6 +388,7 @@ impl FunctionSource<'_> {
                 binary,
                 timeout,
                 memory_mb,
+                reserved_concurrency,
                 environment,
                 json_logs,
                 log_level,

@@ -1,12 +1,15 @@
-//! The Lambda emulation with a real process: `examples/probe.rs` behind the Runtime API.
+//! The Lambda emulation with real processes: `examples/probe.rs` behind the Runtime API.
 //! Crashes, timeouts, errors and a broken init fail only their invocation, and the
-//! function keeps serving afterwards.
+//! function keeps serving afterwards; concurrent invocations scale out to new instances up
+//! to the limit, past which they are throttled; idle instances are reused, then stopped.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bookshelf_local::lambda::{self, FunctionSpec, InvokeError, Invoker};
+use bookshelf_local::lambda::{
+    self, AccountConcurrency, FunctionSpec, InvokeError, Invoker, Scaling,
+};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -28,6 +31,14 @@ fn probe() -> PathBuf {
 }
 
 fn start(timeout: Duration, extra: &[(&str, &str)]) -> (Invoker, CancellationToken) {
+    start_scaling(timeout, extra, Scaling::single())
+}
+
+fn start_scaling(
+    timeout: Duration,
+    extra: &[(&str, &str)],
+    scaling: Scaling,
+) -> (Invoker, CancellationToken) {
     let mut environment: BTreeMap<String, String> = extra
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -47,7 +58,7 @@ fn start(timeout: Duration, extra: &[(&str, &str)]) -> (Invoker, CancellationTok
         timeout,
     };
     let shutdown = CancellationToken::new();
-    let (invoker, _tasks) = lambda::start(spec, 1, shutdown.clone());
+    let invoker = lambda::start(spec, scaling, shutdown.clone());
     (invoker, shutdown)
 }
 
@@ -177,18 +188,195 @@ async fn a_function_that_cannot_start_fails_invocations_instead_of_hanging() {
     shutdown.cancel();
 }
 
+fn scaling(max_instances: usize, idle_timeout: Duration) -> Scaling {
+    Scaling {
+        max_instances,
+        idle_timeout,
+        account: AccountConcurrency::default(),
+    }
+}
+
+/// The distinct process ids in the probe's `start`/`end` lines.
+fn pids(file: &PathBuf) -> std::collections::BTreeSet<String> {
+    events(file).into_iter().map(|(_, _, pid)| pid).collect()
+}
+
 #[tokio::test]
-async fn invocations_queue_and_run_one_at_a_time() {
+async fn concurrent_invocations_run_on_instances_of_their_own() {
     let (file, variable) = events_file();
-    let (invoker, shutdown) = start(Duration::from_secs(10), &[(variable.0, &variable.1)]);
-    let slow = |ms: &str| invoker.invoke(event("/sleep", json!({"ms": ms})));
-    let (a, b) = tokio::join!(slow("300"), slow("300"));
-    assert!(a.is_ok() && b.is_ok());
-    // One process serves one event at a time: each ends before the next starts.
+    let (invoker, shutdown) = start_scaling(
+        Duration::from_secs(10),
+        &[(variable.0, &variable.1)],
+        scaling(4, Duration::from_secs(60)),
+    );
+    let slow = || invoker.invoke(event("/sleep", json!({"ms": "500"})));
+    let (a, b, c) = tokio::join!(slow(), slow(), slow());
+    assert!(a.is_ok() && b.is_ok() && c.is_ok(), "{a:?} {b:?} {c:?}");
+    // Three processes, each one event at a time, all three started before any ended.
     let seen: Vec<String> = events(&file).into_iter().map(|(what, _, _)| what).collect();
-    assert_eq!(seen, ["start", "end", "start", "end"]);
-    let pids: std::collections::BTreeSet<String> =
-        events(&file).into_iter().map(|(_, _, pid)| pid).collect();
-    assert_eq!(pids.len(), 1, "one process");
+    assert_eq!(seen, ["start", "start", "start", "end", "end", "end"]);
+    assert_eq!(pids(&file).len(), 3);
+    let stats = invoker.stats();
+    assert_eq!(
+        (stats.cold_starts, stats.peak_instances, stats.invocations),
+        (3, 3, 3)
+    );
+    assert_eq!((stats.instances, stats.busy), (3, 0), "idle, kept warm");
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn an_idle_instance_is_reused_warm() {
+    let (file, variable) = events_file();
+    let (invoker, shutdown) = start_scaling(
+        Duration::from_secs(10),
+        &[(variable.0, &variable.1)],
+        scaling(4, Duration::from_secs(60)),
+    );
+    for _ in 0..3 {
+        invoker
+            .invoke(event("/bare", json!(null)))
+            .await
+            .expect("answers");
+    }
+    assert_eq!(pids(&file).len(), 1, "one process served all three");
+    let stats = invoker.stats();
+    assert_eq!((stats.cold_starts, stats.invocations), (1, 3));
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn past_the_limit_an_invocation_is_throttled_not_queued() {
+    let (invoker, shutdown) = start_scaling(
+        Duration::from_secs(10),
+        &[],
+        scaling(2, Duration::from_secs(60)),
+    );
+    let slow = || invoker.invoke(event("/sleep", json!({"ms": "800"})));
+    let late = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        invoker.invoke(event("/bare", json!(null))).await
+    };
+    let (a, b, throttled) = tokio::join!(slow(), slow(), late);
+    assert!(a.is_ok() && b.is_ok());
+    assert!(
+        matches!(throttled, Err(InvokeError::Throttled(_))),
+        "{throttled:?}"
+    );
+    let document = json(&throttled.expect_err("throttled").document());
+    assert_eq!(document["errorType"], "TooManyRequestsException");
+    let stats = invoker.stats();
+    assert_eq!((stats.throttles, stats.peak_instances), (1, 2));
+    // Once an instance is free again, the function answers.
+    invoker
+        .invoke(event("/bare", json!(null)))
+        .await
+        .expect("answers after the burst");
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn a_reserved_concurrency_of_zero_throttles_every_call() {
+    let (invoker, shutdown) = start_scaling(
+        Duration::from_secs(10),
+        &[],
+        scaling(0, Duration::from_secs(60)),
+    );
+    let result = invoker.invoke(event("/bare", json!(null))).await;
+    assert!(
+        matches!(result, Err(InvokeError::Throttled(_))),
+        "{result:?}"
+    );
+    assert_eq!(invoker.stats().cold_starts, 0);
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn the_account_limit_is_shared_by_every_function() {
+    let account = AccountConcurrency::new(1);
+    let shared = |max_instances| Scaling {
+        max_instances,
+        idle_timeout: Duration::from_secs(60),
+        account: account.clone(),
+    };
+    let (first, shutdown_first) = start_scaling(Duration::from_secs(10), &[], shared(4));
+    let (second, shutdown_second) = start_scaling(Duration::from_secs(10), &[], shared(4));
+    let late = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        second.invoke(event("/bare", json!(null))).await
+    };
+    let (busy, throttled) = tokio::join!(first.invoke(event("/sleep", json!({"ms": "800"}))), late);
+    assert!(busy.is_ok());
+    assert!(
+        matches!(throttled, Err(InvokeError::Throttled(_))),
+        "{throttled:?}"
+    );
+    second
+        .invoke(event("/bare", json!(null)))
+        .await
+        .expect("answers once the account has room");
+    shutdown_first.cancel();
+    shutdown_second.cancel();
+}
+
+#[tokio::test]
+async fn an_idle_instance_is_stopped_after_the_idle_timeout() {
+    let (file, variable) = events_file();
+    let (invoker, shutdown) = start_scaling(
+        Duration::from_secs(10),
+        &[(variable.0, &variable.1)],
+        scaling(4, Duration::from_millis(200)),
+    );
+    invoker
+        .invoke(event("/bare", json!(null)))
+        .await
+        .expect("answers");
+    let stopped = tokio::time::timeout(Duration::from_secs(10), async {
+        while invoker.stats().instances > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(
+        stopped.is_ok(),
+        "the idle instance stopped: {:?}",
+        invoker.stats()
+    );
+    invoker
+        .invoke(event("/bare", json!(null)))
+        .await
+        .expect("a new instance answers");
+    assert_eq!(invoker.stats().cold_starts, 2);
+    assert_eq!(pids(&file).len(), 2, "the second call ran in a new process");
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn a_drained_function_finishes_what_it_holds_and_takes_nothing_new() {
+    let (invoker, shutdown) = start_scaling(
+        Duration::from_secs(10),
+        &[],
+        scaling(4, Duration::from_secs(60)),
+    );
+    invoker
+        .invoke(event("/bare", json!(null)))
+        .await
+        .expect("warm instance");
+    let in_flight = invoker.invoke(event("/sleep", json!({"ms": "500"})));
+    let drain = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        invoker.drain();
+    };
+    let (answered, ()) = tokio::join!(in_flight, drain);
+    assert!(
+        answered.is_ok(),
+        "the invocation in flight was answered: {answered:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(10), invoker.stopped())
+        .await
+        .expect("every instance stopped");
+    assert_eq!(invoker.stats().instances, 0);
+    let refused = invoker.invoke(event("/bare", json!(null))).await;
+    assert_eq!(refused, Err(InvokeError::Stopped));
     shutdown.cancel();
 }

@@ -52,6 +52,8 @@ pub struct LocalApiOptions {
     /// Where stream records given up on are written (`--failures-dir`; default: a fresh
     /// folder under the system's temporary folder, never the checkout's `.local/`).
     pub failures_dir: Option<PathBuf>,
+    /// More `serve` options, e.g. `["--max-instances", "1"]`.
+    pub serve_args: Vec<String>,
 }
 
 impl Default for LocalApiOptions {
@@ -61,6 +63,7 @@ impl Default for LocalApiOptions {
             bin_dir: build_dir(),
             environment: Vec::new(),
             failures_dir: None,
+            serve_args: Vec::new(),
         }
     }
 }
@@ -194,6 +197,7 @@ impl LocalApi {
             .arg(&options.bin_dir)
             .arg("--failures-dir")
             .arg(&failures_dir)
+            .args(&options.serve_args)
             .envs(options.environment.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -256,6 +260,21 @@ impl LocalApi {
             .as_str()
             .unwrap_or_else(|| panic!("no access_token in {}", response.text()))
             .to_owned()
+    }
+
+    /// The runner's report of function `name` (`GET /_local/functions`): its
+    /// `instances`, `busy`, `peakInstances`, `coldStarts`, `invocations`, `throttles`.
+    ///
+    /// # Panics
+    /// When the report cannot be read or has no such function.
+    pub async fn function_stats(&self, name: &str) -> Value {
+        let report = self.anonymous().get("/_local/functions").await;
+        assert_eq!(report.status, 200, "{}", report.text());
+        report.json()["functions"]
+            .as_array()
+            .and_then(|functions| functions.iter().find(|f| f["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no function {name} in the report"))
     }
 
     /// The write token every request carries by default.
