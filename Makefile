@@ -38,7 +38,7 @@ export SAM_CLI_TELEMETRY ?= 0
 # with zig through `python3 -m ziglang`, so the venv's bin must come first.
 validate policy-test sam-build deploy events: export PATH := $(VENV_BIN):$(PATH)
 
-.PHONY: help setup setup-release dev fmt lint validate policy-test test contract-test browser-test sam-build deploy events bench clean clean-tools
+.PHONY: help setup setup-release dev fmt lint validate policy-test test contract-test browser-test sam-build deploy events bench bench-runner clean clean-tools
 
 help: ## List the targets
 	@echo 'Usage: make <target>'
@@ -50,8 +50,8 @@ setup: ## Install the dev tools into .tools/ and node_modules/ (idempotent, quic
 setup-release: ## setup, plus the aarch64-unknown-linux-gnu Rust target for sam-build
 	@bash scripts/setup.sh --release
 
-dev: setup ## Run the API locally, without Docker (local runner: API Gateway, Lambda, DynamoDB Local)
-	cargo run -p bookshelf-local -- serve
+dev: setup ## Run the API locally, without Docker, rebuilding on every change (local runner: API Gateway, Lambda, DynamoDB Local)
+	cargo run -p bookshelf-local -- serve --watch $(DEV_ARGS)
 
 fmt: ## Format all Rust code in place
 	cargo fmt --all
@@ -115,6 +115,11 @@ events: setup ## Regenerate events/*.json from `sam local generate-event`
 # Extra arguments for the benchmark, e.g. `make bench BENCH_ARGS=--quick`
 # (`cargo run -p bookshelf-bench -- --help` lists them).
 BENCH_ARGS ?=
+
+bench-runner: setup ## The local runner's throughput with release binaries, scaled out vs one instance per function; writes docs/RUNNER-BENCHMARK.md (~5 min)
+	cargo build --release -p bookshelf-local -p get-book -p create-book
+	mkdir -p target/bench
+	cargo run --release -q -p bookshelf-bench --bin runner-throughput -- $(BENCH_ARGS) 2> target/bench/runner-throughput.log
 
 bench: setup-release ## Measure size, cold start, warm latency and memory of every function vs a naive build and a Python peer; writes docs/BENCHMARKS.md (~15 min; BENCH_ARGS=--quick)
 	bash bench/setup-python.sh

@@ -72,6 +72,10 @@ pub struct ServeArgs {
     /// Folder holding the built binaries (default: `<target>/debug` or `<target>/release`).
     #[arg(long, value_name = "DIR")]
     pub bin_dir: Option<PathBuf>,
+    /// Rebuild when a Rust source, a manifest or the template changes, and serve the new
+    /// binaries and routes without dropping requests in flight (`make dev` sets it).
+    #[arg(long)]
+    pub watch: bool,
     /// How Lambda's scaling is played locally.
     #[command(flatten)]
     pub scaling: ScalingArgs,

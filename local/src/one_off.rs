@@ -44,7 +44,7 @@ impl<'a> OneOffFunctions<'a> {
         let binary_dir = stack
             .bin_dir
             .clone()
-            .unwrap_or_else(|| workspace::binary_dir(&template_root(template), stack.release));
+            .unwrap_or_else(|| workspace::binary_dir(&template.folder(), stack.release));
         OneOffFunctions {
             template,
             endpoint,
@@ -107,15 +107,6 @@ pub fn find<'t>(template: &'t Template, name: &str) -> Result<&'t Function, Star
         .ok_or_else(|| StartError::UnknownFunction(name.to_owned()))
 }
 
-/// The folder `template` lives in (its `CodeUri`s and binaries are relative to it).
-pub fn template_root(template: &Template) -> PathBuf {
-    if template.root.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        template.root.clone()
-    }
-}
-
 /// The DynamoDB `stack` names: its `--dynamodb-endpoint`, or a DynamoDB Local started on
 /// its `--data-dir` (returned, to be stopped by the caller), and the endpoint to use.
 ///
@@ -129,7 +120,7 @@ pub async fn dynamodb(
         return Ok((None, endpoint.clone()));
     }
     let local = DynamoDbLocal::start(
-        &template_root(template),
+        &template.folder(),
         &Storage::Directory(stack.data_dir.clone()),
     )
     .await?;

@@ -21,3 +21,4 @@ mod scaling;
 mod streams;
 mod tls;
 mod tutorial;
+mod watch;

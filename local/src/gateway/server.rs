@@ -34,7 +34,7 @@ use super::response::{GatewayResponse, gateway_error, map_response};
 use super::routes::RouteTable;
 use crate::auth::idp::IdpRequest;
 use crate::auth::{Denied, DevIdp, IDP_PATH, JwtAuthorizer};
-use crate::lambda::{FunctionStats, Invoker};
+use crate::lambda::{FunctionStats, LiveFunction};
 use crate::template::RouteAuth;
 
 /// Where the runner reports its functions' instances (JSON, see [`FunctionStats`]).
@@ -47,7 +47,7 @@ pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct Target {
     /// The function.
-    pub invoker: Invoker,
+    pub invoker: LiveFunction,
     /// How long API Gateway waits for it (`TimeoutInMillis`).
     pub integration_timeout: Duration,
     /// The route's `Auth`: checked by [`Gateway::authorizer`] before the function runs.
@@ -66,7 +66,7 @@ pub struct Gateway {
     /// The development identity provider served under `/_local/idp`.
     pub idp: Option<Arc<DevIdp>>,
     /// Every function of the template, for the report at [`FUNCTIONS_PATH`].
-    pub functions: Vec<Invoker>,
+    pub functions: Vec<LiveFunction>,
 }
 
 /// The gateway in service: each request is answered by the one current when it arrived,
@@ -254,8 +254,8 @@ async fn route<'g>(
 }
 
 /// The runner's report: every function's [`FunctionStats`], as JSON.
-fn functions_report(functions: &[Invoker]) -> GatewayResponse {
-    let stats: Vec<FunctionStats> = functions.iter().map(Invoker::stats).collect();
+fn functions_report(functions: &[LiveFunction]) -> GatewayResponse {
+    let stats: Vec<FunctionStats> = functions.iter().map(LiveFunction::stats).collect();
     let mut response = gateway_error(StatusCode::OK);
     response.body = Bytes::from(serde_json::json!({ "functions": stats }).to_string());
     response

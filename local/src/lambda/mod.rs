@@ -12,6 +12,7 @@
 //! scaled out.
 
 mod instance;
+mod live;
 mod pool;
 pub mod runtime_api;
 
@@ -24,13 +25,14 @@ use bytes::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 
+pub use live::LiveFunction;
 pub use pool::FunctionStats;
 use pool::Pool;
 
 use crate::template::{LOCAL_ACCOUNT_ID, LOCAL_REGION};
 
 /// How to run one function.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionSpec {
     /// The function's name (its logical id): log prefix and `AWS_LAMBDA_FUNCTION_NAME`.
     pub name: String,
@@ -72,6 +74,10 @@ pub enum InvokeError {
     /// `TooManyRequestsException` (HTTP 429 from Invoke).
     #[error("Rate Exceeded: {0}")]
     Throttled(&'static str),
+    /// The function's instances were replaced (new binaries) before this invocation
+    /// reached one: [`LiveFunction`] sends it to the new ones.
+    #[error("the function's instances were replaced")]
+    Drained,
     /// The runner is shutting down.
     #[error("the local runner is stopping")]
     Stopped,

@@ -116,8 +116,11 @@ impl Pool {
         mut invocation: Invocation,
     ) -> Result<(), (InvokeError, Invocation)> {
         let mut state = self.state();
-        if state.draining || self.shutdown.is_cancelled() {
+        if self.shutdown.is_cancelled() {
             return Err((InvokeError::Stopped, invocation));
+        }
+        if state.draining {
+            return Err((InvokeError::Drained, invocation));
         }
         while let Some(idle) = state.idle.pop() {
             state.busy += 1;

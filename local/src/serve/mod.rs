@@ -11,10 +11,10 @@
 
 mod cargo;
 mod environment;
+mod stack;
+mod watch;
 
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,15 +27,15 @@ pub use cargo::{BuildError, check_binaries};
 pub use environment::{LocalScope, function_environment};
 
 use crate::auth::DevIdp;
-use crate::auth::idp::{MACHINE_CLIENT_ID, MACHINE_CLIENT_SECRET, WEB_CLIENT_ID};
+use crate::auth::idp::{MACHINE_CLIENT_ID, MACHINE_CLIENT_SECRET};
 use crate::cli::ServeArgs;
 use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError, Storage};
+use crate::gateway::Target;
 use crate::gateway::routes::{Route, RouteError, RouteTable};
-use crate::gateway::{Gateway, LiveGateway, Target};
-use crate::lambda::{self, AccountConcurrency, FunctionSpec, Invoker, Scaling};
-use crate::tables::{self, TableError};
+use crate::tables::TableError;
 use crate::template::{HttpEvent, Template, TemplateError};
-use crate::{client, streams, workspace};
+use crate::{streams, workspace};
+use stack::Stack;
 
 /// The line printed once everything is ready; tests wait for it.
 pub const READY_PREFIX: &str = "Bookshelf local API listening on http://127.0.0.1:";
@@ -76,7 +76,8 @@ pub enum ServeError {
 struct Running {
     dynamodb: Option<DynamoDbLocal>,
     tasks: Vec<JoinHandle<()>>,
-    functions: Vec<Invoker>,
+    /// Hands the stack back at shutdown (after keeping it up to date, with `--watch`).
+    stack: JoinHandle<Stack>,
 }
 
 /// Serves the template described by `args` until Ctrl-C or SIGTERM, then stops the
@@ -96,19 +97,8 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
     for task in running.tasks {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
-    for function in &running.functions {
-        let _ = tokio::time::timeout(Duration::from_secs(5), function.stopped()).await;
-        let stats = function.stats();
-        if stats.invocations > 0 || stats.throttles > 0 {
-            eprintln!(
-                "{}: {} invocations, {} cold starts, at most {} instances, {} throttled",
-                stats.name,
-                stats.invocations,
-                stats.cold_starts,
-                stats.peak_instances,
-                stats.throttles
-            );
-        }
+    if let Ok(stack) = running.stack.await {
+        stack.stopped().await;
     }
     if let Some(dynamodb) = running.dynamodb {
         dynamodb.stop().await;
@@ -137,14 +127,9 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
     for warning in &template.warnings {
         eprintln!("warning: {warning}");
     }
-    let workspace_root = if template.root.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        template.root.clone()
-    };
+    let workspace_root = template.folder();
     // Validate routes before anything slow happens.
-    let placeholder_routes = http_routes(&template, |_, _| ())?;
-    drop(placeholder_routes);
+    http_routes(&template, |_, _| ())?;
 
     if !args.no_build {
         cargo::build(&workspace_root, &template.functions, args.release).await?;
@@ -169,36 +154,6 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
         }
     };
 
-    let dynamodb_client = client::dynamodb(&endpoint).await;
-    let mut table_names = BTreeMap::new();
-    let mut stream_arns = BTreeMap::new();
-    for table in &template.tables {
-        let name = tables::physical_name(table, &args.table_suffix);
-        tables::create_table(&dynamodb_client, table, &name).await?;
-        if table.stream_view_type.is_some() {
-            let described = dynamodb_client
-                .describe_table()
-                .table_name(&name)
-                .send()
-                .await
-                .map_err(|e| TableError::DynamoDb {
-                    table: name.clone(),
-                    source: Box::new(e.into()),
-                })?;
-            let arn = described
-                .table()
-                .and_then(|t| t.latest_stream_arn())
-                .ok_or_else(|| ServeError::NoStream(name.clone()))?;
-            stream_arns.insert(table.logical_id.clone(), arn.to_owned());
-        }
-        table_names.insert(table.logical_id.clone(), name);
-    }
-    let scope = LocalScope {
-        template: &template,
-        table_names,
-        stream_arns,
-    };
-
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, args.port))
         .await
         .map_err(|e| ServeError::Io("cannot open the HTTP API port", e))?;
@@ -208,88 +163,41 @@ async fn start(args: &ServeArgs, shutdown: &CancellationToken) -> Result<Running
         .port();
     let idp = Arc::new(DevIdp::new(&format!("http://127.0.0.1:{port}"))?);
 
-    let mut tasks = Vec::new();
-    let account = AccountConcurrency::new(args.scaling.account_concurrency);
-    let mut invokers: BTreeMap<String, Invoker> = BTreeMap::new();
-    for function in &template.functions {
-        let mut environment = function_environment(function, &scope, &endpoint, &binary_dir);
-        for (name, value) in [
-            ("AUTH_ISSUER", idp.issuer()),
-            ("AUTH_CLIENT_ID", WEB_CLIENT_ID.to_owned()),
-        ] {
-            if let Some(slot) = environment.get_mut(name) {
-                *slot = value;
-            }
-        }
-        let spec = FunctionSpec {
-            name: function.logical_id.clone(),
-            program: binary_dir.join(&function.binary),
-            environment,
-            timeout: function.timeout,
-        };
-        let scaling = Scaling {
-            max_instances: function
-                .reserved_concurrency
-                .unwrap_or(args.scaling.max_instances),
-            idle_timeout: Duration::from_secs(args.scaling.idle_timeout),
-            account: account.clone(),
-        };
-        let invoker = lambda::start(spec, scaling, shutdown.clone());
-        invokers.insert(function.logical_id.clone(), invoker);
-    }
-
-    let routes = http_routes(&template, |function, event| Target {
-        invoker: invokers[function].clone(),
-        integration_timeout: event.integration_timeout,
-        auth: event.auth.clone(),
-    })?;
-    print_routes(&routes);
+    let mut stack = Stack::new(
+        args.clone(),
+        binary_dir,
+        endpoint.clone(),
+        idp.clone(),
+        shutdown.clone(),
+    )
+    .await;
+    stack.deploy(&template).await?;
     print_sign_in(&idp, port);
     println!("DynamoDB: {endpoint}");
 
-    let streams_client = client::dynamodb_streams(&endpoint).await;
-    for function in &template.functions {
-        for event in function.stream_events.iter().filter(|e| e.enabled) {
-            let failures = event
-                .on_failure
-                .as_ref()
-                .map(|bucket| args.failures_dir.join(&bucket.name));
-            let mapping = streams::Mapping {
-                function: invokers[&function.logical_id].clone(),
-                event: event.clone(),
-                stream_arn: scope.stream_arns[&event.table].clone(),
-                failures: failures.clone(),
-            };
-            println!(
-                "  stream of {:<18} → {} (batch {})",
-                scope.table_names[&event.table], function.logical_id, event.batch_size
-            );
-            if let Some(failures) = failures {
-                println!("    records given up on → {}", failures.display());
-            }
-            tasks.push(
-                streams::start(mapping, streams_client.clone(), &endpoint, shutdown.clone())
-                    .await?,
-            );
-        }
+    let mut tasks = Vec::new();
+    if let Some(gateway) = stack.gateway() {
+        tasks.push(tokio::spawn(crate::gateway::serve(
+            listener,
+            gateway,
+            shutdown.clone(),
+        )));
     }
-
-    let gateway = Arc::new(LiveGateway::new(Gateway {
-        routes,
-        authorizer: Some(idp.authorizer()),
-        idp: Some(idp),
-        functions: invokers.values().cloned().collect(),
-    }));
-    tasks.push(tokio::spawn(crate::gateway::serve(
-        listener,
-        gateway,
-        shutdown.clone(),
-    )));
+    let stack = if args.watch {
+        println!("Watching {} for changes", workspace_root.display());
+        tokio::spawn(watch::watch(stack, workspace_root, shutdown.clone()))
+    } else {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            stack
+        })
+    };
     println!("{READY_PREFIX}{port}");
     Ok(Running {
         dynamodb,
         tasks,
-        functions: invokers.into_values().collect(),
+        stack,
     })
 }
 
@@ -312,6 +220,7 @@ fn http_routes<T>(
     RouteTable::new(routes)
 }
 
+/// Prints the routes and the function each invokes.
 fn print_routes(routes: &RouteTable<Target>) {
     println!("Routes:");
     for route in routes.routes() {

@@ -18,7 +18,7 @@ use super::failure::{self, BatchSource, GivenUp};
 use super::filter::passes;
 use super::get_records::RawStreams;
 use super::record::{lambda_record, sequence_number};
-use crate::lambda::Invoker;
+use crate::lambda::LiveFunction;
 use crate::template::{LOCAL_ACCOUNT_ID, LOCAL_REGION, StartingPosition, StreamEvent};
 
 /// Pause between polls of a shard that had nothing new (Lambda polls about 4 times a second).
@@ -32,7 +32,7 @@ const MAX_GET_RECORDS: usize = 1000;
 #[derive(Debug, Clone)]
 pub struct Mapping {
     /// The function to invoke.
-    pub function: Invoker,
+    pub function: LiveFunction,
     /// The `DynamoDB` event from the template.
     pub event: StreamEvent,
     /// The table's latest stream.

@@ -153,6 +153,15 @@ fn from_optional<T: Default + serde::de::DeserializeOwned>(
 }
 
 impl Template {
+    /// The folder the template lives in: its `CodeUri`s and the cargo workspace are there.
+    pub fn folder(&self) -> PathBuf {
+        if self.root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            self.root.clone()
+        }
+    }
+
     /// Reads and parses the template at `path`.
     ///
     /// # Errors

@@ -377,6 +377,6 @@ async fn a_drained_function_finishes_what_it_holds_and_takes_nothing_new() {
         .expect("every instance stopped");
     assert_eq!(invoker.stats().instances, 0);
     let refused = invoker.invoke(event("/bare", json!(null))).await;
-    assert_eq!(refused, Err(InvokeError::Stopped));
+    assert_eq!(refused, Err(InvokeError::Drained));
     shutdown.cancel();
 }

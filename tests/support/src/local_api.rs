@@ -54,6 +54,9 @@ pub struct LocalApiOptions {
     pub failures_dir: Option<PathBuf>,
     /// More `serve` options, e.g. `["--max-instances", "1"]`.
     pub serve_args: Vec<String>,
+    /// Let the runner build the template's functions (`cargo build` in the template's
+    /// folder) instead of serving `bin_dir` as it is (`--no-build`, the default).
+    pub build: bool,
 }
 
 impl Default for LocalApiOptions {
@@ -64,6 +67,7 @@ impl Default for LocalApiOptions {
             environment: Vec::new(),
             failures_dir: None,
             serve_args: Vec::new(),
+            build: false,
         }
     }
 }
@@ -189,7 +193,8 @@ impl LocalApi {
         let mut child = Command::new(&runner)
             .current_dir(workspace::root())
             .arg("serve")
-            .args(["--no-build", "--port", "0", "--dynamodb-endpoint", endpoint])
+            .args((!options.build).then_some("--no-build"))
+            .args(["--port", "0", "--dynamodb-endpoint", endpoint])
             .arg(format!("--table-suffix={table_suffix}"))
             .arg("--template")
             .arg(&options.template)
