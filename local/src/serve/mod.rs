@@ -1,6 +1,9 @@
 //! `bookshelf-local serve`: the whole template on one machine. Builds the functions, starts
-//! DynamoDB Local (unless given an endpoint), creates the tables, runs every function against
-//! its own Runtime API, serves the HTTP API and polls the streams, until Ctrl-C.
+//! DynamoDB Local (unless given an endpoint), creates the tables, makes every function
+//! invocable (instances started on demand, scaled out as Lambda does: [`crate::lambda`]),
+//! serves the HTTP API and polls the streams, until Ctrl-C. With `--watch` it rebuilds and
+//! deploys again whenever a source or the template changes ([`watch`]); [`stack`] holds
+//! what a deployment swaps.
 //!
 //! Sign-in: the development identity provider is served under `/_local/idp` on the same
 //! port, and every JWT authorizer of the template is wired to it (its issuer, its client
