@@ -91,6 +91,11 @@ pub struct ScalingArgs {
     /// Invocations at once across all functions (Lambda's account concurrency quota).
     #[arg(long, value_name = "N", default_value_t = crate::lambda::DEFAULT_ACCOUNT_CONCURRENCY)]
     pub account_concurrency: usize,
+    /// What an invocation that finds every instance of its function busy gets: `throttle`
+    /// (Lambda's answer) or `queue` (wait for a free instance: with `--max-instances 1`,
+    /// the runner as it was before it scaled out).
+    #[arg(long, value_enum, default_value_t = crate::lambda::WhenBusy::Throttle)]
+    pub when_busy: crate::lambda::WhenBusy,
     /// Seconds an instance may stay idle before it is stopped.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::lambda::DEFAULT_IDLE_TIMEOUT.as_secs())]
     pub idle_timeout: u64,

@@ -73,7 +73,10 @@ async fn main() -> Result<(), Error> {
     let mut results = Vec::new();
     for (mode, serve_args) in [
         ("scaled out (Lambda's model)", vec![]),
-        ("one instance per function", vec!["--max-instances", "1"]),
+        (
+            "one instance per function, requests queued (the runner before)",
+            vec!["--max-instances", "1", "--when-busy", "queue"],
+        ),
     ] {
         let api = Arc::new(
             LocalApi::start_against(

@@ -138,6 +138,17 @@ impl Default for AccountConcurrency {
     }
 }
 
+/// What happens to an invocation that finds every instance its function may run busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum WhenBusy {
+    /// Refused, as Lambda refuses it (`TooManyRequestsException`; API Gateway's 500).
+    #[default]
+    Throttle,
+    /// Kept until an instance is free: not Lambda's behaviour, but the runner's before it
+    /// scaled out (with one instance per function), kept as the benchmark's baseline.
+    Queue,
+}
+
 /// How a function scales out.
 #[derive(Debug, Clone)]
 pub struct Scaling {
@@ -148,6 +159,8 @@ pub struct Scaling {
     pub idle_timeout: Duration,
     /// The limit shared with every other function of the runner.
     pub account: AccountConcurrency,
+    /// Past `max_instances`: throttle (Lambda) or queue.
+    pub when_busy: WhenBusy,
 }
 
 impl Scaling {
@@ -158,6 +171,7 @@ impl Scaling {
             max_instances: 1,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             account: AccountConcurrency::default(),
+            when_busy: WhenBusy::Throttle,
         }
     }
 }

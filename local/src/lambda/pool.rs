@@ -1,6 +1,7 @@
 //! A function's instances: which are idle, how many run, and the decision Lambda makes for
 //! every invocation (warm instance, cold start, or throttle).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
@@ -8,7 +9,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{AccountConcurrency, FunctionSpec, Invocation, InvokeError, Scaling, instance};
+use super::{
+    AccountConcurrency, FunctionSpec, Invocation, InvokeError, Scaling, WhenBusy, instance,
+};
 
 /// How far a function has scaled out, as the runner's report shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,6 +33,8 @@ pub struct FunctionStats {
     pub invocations: u64,
     /// Invocations refused because every instance it may run was busy.
     pub throttles: u64,
+    /// Invocations waiting for an instance (only with [`WhenBusy::Queue`]).
+    pub queued: usize,
 }
 
 /// An instance waiting for work: where to send it.
@@ -43,6 +48,8 @@ struct IdleInstance {
 struct State {
     /// Most recently idle last: reused first, as Lambda keeps the warmest environment busy.
     idle: Vec<IdleInstance>,
+    /// Invocations waiting for a busy instance ([`WhenBusy::Queue`] only), oldest first.
+    waiting: VecDeque<Invocation>,
     instances: usize,
     busy: usize,
     peak: usize,
@@ -137,15 +144,26 @@ impl Pool {
             }
         }
         if state.instances >= self.scaling.max_instances {
+            if self.scaling.when_busy == WhenBusy::Queue && self.scaling.max_instances > 0 {
+                state.invocations += 1;
+                state.waiting.push_back(invocation);
+                return Ok(());
+            }
             state.throttles += 1;
             let error = InvokeError::Throttled("every instance the function may run is busy");
             return Err((error, invocation));
         }
+        state.invocations += 1;
+        self.start_instance(state, invocation);
+        Ok(())
+    }
+
+    /// Starts a new instance whose first invocation is `invocation` (counted already).
+    fn start_instance(self: &Arc<Self>, mut state: MutexGuard<'_, State>, invocation: Invocation) {
         state.instances += 1;
         state.busy += 1;
         state.peak = state.peak.max(state.instances);
         state.cold_starts += 1;
-        state.invocations += 1;
         state.next_id += 1;
         let id = state.next_id;
         let running = state.instances;
@@ -155,18 +173,25 @@ impl Pool {
         let _ = work.try_send(invocation);
         self.tasks
             .spawn(instance::run(self.clone(), id, running, work, inbox));
-        Ok(())
     }
 
     /// Instance `id` answered its invocation: back on the idle list (`true`), or, while
     /// draining or stopping, it should stop (`false`).
     pub(super) fn release(&self, id: u64, work: &mpsc::Sender<Invocation>) -> bool {
         let mut state = self.state();
-        state.busy = state.busy.saturating_sub(1);
         if state.draining || self.shutdown.is_cancelled() {
+            state.busy = state.busy.saturating_sub(1);
             state.instances = state.instances.saturating_sub(1);
             return false;
         }
+        // A queued invocation goes to this instance at once: it stays busy.
+        if let Some(next) = state.waiting.pop_front() {
+            match work.try_send(next) {
+                Ok(()) => return true,
+                Err(refused) => state.waiting.push_front(refused.into_inner()),
+            }
+        }
+        state.busy = state.busy.saturating_sub(1);
         state.idle.push(IdleInstance {
             id,
             work: work.clone(),
@@ -188,11 +213,18 @@ impl Pool {
         }
     }
 
-    /// A busy instance ended (crash, timeout, failed start, shutdown).
-    pub(super) fn ended_busy(&self) {
+    /// A busy instance ended (crash, timeout, failed start, shutdown); a queued invocation
+    /// gets a new instance in its place.
+    pub(super) fn ended_busy(self: &Arc<Self>) {
         let mut state = self.state();
         state.busy = state.busy.saturating_sub(1);
         state.instances = state.instances.saturating_sub(1);
+        if !state.draining
+            && !self.shutdown.is_cancelled()
+            && let Some(next) = state.waiting.pop_front()
+        {
+            self.start_instance(state, next);
+        }
     }
 
     /// The numbers of the runner's report.
@@ -207,12 +239,21 @@ impl Pool {
             cold_starts: state.cold_starts,
             invocations: state.invocations,
             throttles: state.throttles,
+            queued: state.waiting.len(),
         }
     }
 
     /// Refuses new invocations; idle instances stop, busy ones after their answer.
     pub(super) fn drain(&self) {
-        self.state().draining = true;
+        let waiting = {
+            let mut state = self.state();
+            state.draining = true;
+            std::mem::take(&mut state.waiting)
+        };
+        // Queued invocations follow to the instances that replace these.
+        for invocation in waiting {
+            let _ = invocation.respond.send(Err(InvokeError::Drained));
+        }
         self.retire.cancel();
         self.tasks.close();
     }

@@ -206,6 +206,7 @@ impl Stack {
                 max_instances,
                 idle_timeout: Duration::from_secs(self.args.scaling.idle_timeout),
                 account: self.account.clone(),
+                when_busy: self.args.scaling.when_busy,
             };
             let invoker = lambda::start(spec.clone(), scaling, self.shutdown.clone());
             let live = match self.functions.get(&function.logical_id) {

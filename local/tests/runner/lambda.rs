@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bookshelf_local::lambda::{
-    self, AccountConcurrency, FunctionSpec, InvokeError, Invoker, Scaling,
+    self, AccountConcurrency, FunctionSpec, InvokeError, Invoker, Scaling, WhenBusy,
 };
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -193,6 +193,7 @@ fn scaling(max_instances: usize, idle_timeout: Duration) -> Scaling {
         max_instances,
         idle_timeout,
         account: AccountConcurrency::default(),
+        when_busy: WhenBusy::Throttle,
     }
 }
 
@@ -209,7 +210,8 @@ async fn concurrent_invocations_run_on_instances_of_their_own() {
         &[(variable.0, &variable.1)],
         scaling(4, Duration::from_secs(60)),
     );
-    let slow = || invoker.invoke(event("/sleep", json!({"ms": "500"})));
+    // Long enough for all three processes to start, even on a busy machine.
+    let slow = || invoker.invoke(event("/sleep", json!({"ms": "1500"})));
     let (a, b, c) = tokio::join!(slow(), slow(), slow());
     assert!(a.is_ok() && b.is_ok() && c.is_ok(), "{a:?} {b:?} {c:?}");
     // Three processes, each one event at a time, all three started before any ended.
@@ -298,6 +300,7 @@ async fn the_account_limit_is_shared_by_every_function() {
         max_instances,
         idle_timeout: Duration::from_secs(60),
         account: account.clone(),
+        when_busy: WhenBusy::Throttle,
     };
     let (first, shutdown_first) = start_scaling(Duration::from_secs(10), &[], shared(4));
     let (second, shutdown_second) = start_scaling(Duration::from_secs(10), &[], shared(4));
@@ -378,5 +381,34 @@ async fn a_drained_function_finishes_what_it_holds_and_takes_nothing_new() {
     assert_eq!(invoker.stats().instances, 0);
     let refused = invoker.invoke(event("/bare", json!(null))).await;
     assert_eq!(refused, Err(InvokeError::Drained));
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn queued_invocations_wait_for_the_one_instance_and_run_one_at_a_time() {
+    let (file, variable) = events_file();
+    let queue = Scaling {
+        when_busy: WhenBusy::Queue,
+        ..scaling(1, Duration::from_secs(60))
+    };
+    let (invoker, shutdown) =
+        start_scaling(Duration::from_secs(10), &[(variable.0, &variable.1)], queue);
+    let slow = |ms: &str| invoker.invoke(event("/sleep", json!({"ms": ms})));
+    let (a, b, c) = tokio::join!(slow("300"), slow("300"), slow("300"));
+    assert!(a.is_ok() && b.is_ok() && c.is_ok(), "{a:?} {b:?} {c:?}");
+    // One process serves one event at a time: each ends before the next starts.
+    let seen: Vec<String> = events(&file).into_iter().map(|(what, _, _)| what).collect();
+    assert_eq!(seen, ["start", "end", "start", "end", "start", "end"]);
+    assert_eq!(pids(&file).len(), 1, "one process");
+    let stats = invoker.stats();
+    assert_eq!(
+        (
+            stats.throttles,
+            stats.cold_starts,
+            stats.invocations,
+            stats.queued
+        ),
+        (0, 1, 3, 0)
+    );
     shutdown.cancel();
 }
