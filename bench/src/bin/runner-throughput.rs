@@ -246,6 +246,10 @@ fn report(results: &[Series], args: &Args) -> String {
         })
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
     let mut out = format!(
         "# The local runner's throughput\n\n\
          `make bench-runner`: {} clients (keep-alive, signed in with a write token) send \
@@ -254,7 +258,8 @@ fn report(results: &[Series], args: &Args) -> String {
          an in-memory DynamoDB Local; the template cut down to the two functions measured. \
          Both modes in the same run, one after the other. Latency is measured at the client \
          (request sent to response read), percentiles by nearest rank. Machine: {machine}, \
-         {cores} cores. Figures, not assertions.\n\n\
+         {cores} cores, load average {load} at the end (other work on the machine slows both \
+         modes alike). Figures, not assertions.\n\n\
          | mode | route | requests | requests/s | p50 ms | p99 ms | non-2xx | instances reached |\n\
          |---|---|---:|---:|---:|---:|---:|---:|\n",
         args.clients, args.seconds
