@@ -366,3 +366,42 @@ async fn head_answers_every_get_route_with_its_headers_and_no_body() {
     assert_eq!(missing.status, 404);
     assert!(missing.body.is_empty());
 }
+
+#[tokio::test]
+async fn ids_with_encoded_characters_reach_the_functions_decoded_as_on_aws() {
+    let api = LocalApi::start().await;
+    let book = create(&api, "Kindred", "Octavia E. Butler", None).await;
+    let id = book["id"].as_str().unwrap();
+
+    // API Gateway decodes the path (twice for what it routes as one segment), and
+    // lambda_http makes a URI of the decoded rawPath, re-encoding what a URI cannot hold:
+    // every one of these reaches get-book, which names the decoded id.
+    for (sent, decoded_id, instance) in [
+        ("/books/a%20b", "a b", "/books/a%20b"),
+        ("/books/%CE%BB", "λ", "/books/%CE%BB"),
+        ("/books/a%252Fb", "a/b", "/books/a/b"),
+        ("/books/a%2523b", "a#b", "/books/a"),
+        ("/booksApi/a%20b", "a b", "/booksApi/a%20b"),
+    ] {
+        let response = api.get(sent).await;
+        let problem = assert_problem(&response, 404, "book-not-found");
+        assert_eq!(
+            problem["detail"],
+            format!("no book has the id {decoded_id}"),
+            "{sent}"
+        );
+        assert_eq!(problem["instance"], instance, "{sent}");
+    }
+    // Decoded once, `%2F` is a slash: no route has that many segments.
+    let split = api.get("/books/a%2Fb").await;
+    assert_eq!(split.status, 404);
+    assert_eq!(split.json(), json!({"message": "Not Found"}));
+    // A decoded `?` ends the path: the book itself answers.
+    let cut = api.get(&format!("/books/{id}%3Fignored")).await;
+    assert_eq!(cut.status, 200, "{}", cut.text());
+    assert_eq!(cut.json()["id"], id);
+    // A `%` that starts no escape once decoded: API Gateway refuses it.
+    let bad = api.get("/books/50%25").await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json(), json!({"message": "Bad Request"}));
+}

@@ -149,7 +149,8 @@ async fn the_probe_sees_a_payload_2_event_and_its_response_is_mapped_back() {
     let event = &response.json()["event"];
     assert_eq!(event["version"], "2.0");
     assert_eq!(event["routeKey"], "ANY /{proxy+}");
-    assert_eq!(event["rawPath"], "/things/a%20b");
+    assert_eq!(event["rawPath"], "/things/a b", "decoded, as on AWS");
+    assert_eq!(event["requestContext"]["http"]["path"], "/things/a b");
     assert_eq!(event["rawQueryString"], "x=1&x=2&y=");
     assert_eq!(event["queryStringParameters"], json!({"x": "1,2", "y": ""}));
     assert_eq!(event["pathParameters"], json!({"proxy": "things/a b"}));
@@ -234,4 +235,39 @@ async fn bodies_over_10_mb_are_refused_with_413() {
         response.json(),
         json!({"message": "Request Entity Too Large"})
     );
+}
+
+#[tokio::test]
+async fn paths_arrive_decoded_as_an_http_api_delivers_them() {
+    let api = probe_api().await;
+    // (sent, rawPath) as a real HTTP API delivered them (hotsock/voker's live captures).
+    for (sent, raw_path) in [
+        ("/capture/space%20value", "/capture/space value"),
+        ("/capture/question%3Fvalue", "/capture/question"),
+        ("/capture/hash%23value", "/capture/hash#value"),
+        ("/capture/slash%2Fvalue", "/capture/slash/value"),
+        (
+            "/capture/unicode-%CE%BB-%E4%B8%96%E7%95%8C",
+            "/capture/unicode-λ-世界",
+        ),
+        ("/capture/literal%252Fvalue", "/capture/literal/value"),
+        ("/capture/literal%253Fvalue", "/capture/literal?value"),
+        ("/capture/literal%2525value", "/capture/literal%value"),
+    ] {
+        let response = api.get(&format!("{sent}?marker=x")).await;
+        assert_eq!(response.status, 200, "{sent}: {}", response.text());
+        let event = &response.json()["event"];
+        assert_eq!(event["rawPath"], raw_path, "{sent}");
+        assert_eq!(event["requestContext"]["http"]["path"], raw_path, "{sent}");
+        assert_eq!(event["rawQueryString"], "marker=x", "{sent}");
+    }
+    // Decoded once, the path is routed; its segments are decoded again as parameters.
+    let proxy = api.get("/capture/a%252Fb%20c").await.json();
+    assert_eq!(proxy["event"]["pathParameters"]["proxy"], "capture/a/b c");
+    // A `%` that starts no escape, as sent or once decoded: API Gateway refuses it.
+    for sent in ["/capture/percent%25done", "/capture/bad%zz"] {
+        let response = api.get(sent).await;
+        assert_eq!(response.status, 400, "{sent}");
+        assert_eq!(response.json(), json!({"message": "Bad Request"}), "{sent}");
+    }
 }

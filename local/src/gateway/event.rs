@@ -23,7 +23,8 @@ pub const LOCAL_API_ID: &str = "local";
 pub struct IncomingRequest<'a> {
     /// HTTP method, e.g. `GET`.
     pub method: &'a str,
-    /// Path as sent, still percent-encoded.
+    /// `rawPath`: the path as API Gateway passes it on, decoded (see
+    /// [`super::path::decode_path`]).
     pub raw_path: &'a str,
     /// Query string as sent, without `?` (empty when none).
     pub raw_query: &'a str,

@@ -2,6 +2,7 @@
 //! the template's functions.
 
 pub mod event;
+pub mod path;
 pub mod response;
 pub mod routes;
 mod server;

@@ -109,7 +109,8 @@ impl<T> Route<T> {
         })
     }
 
-    /// Path parameters if this route matches `method` and `path` (raw, percent-encoded).
+    /// Path parameters if this route matches `method` and `path` (split at `/`, each
+    /// segment still to be decoded once).
     fn matches(&self, method: &str, path: &[&str]) -> Option<BTreeMap<String, String>> {
         if self.method.as_deref().is_some_and(|m| m != method) {
             return None;
@@ -196,7 +197,9 @@ impl<T> RouteTable<T> {
         &self.routes
     }
 
-    /// The most specific route for `method` and the raw (percent-encoded) `path`.
+    /// The most specific route for `method` and `path`, the path API Gateway routes on
+    /// ([`super::path::GatewayPath::routed`]): its segments are decoded once more for the
+    /// path parameters.
     pub fn find(&self, method: &str, path: &str) -> Option<RouteMatch<'_, T>> {
         let rest = path.strip_prefix('/').unwrap_or(path);
         let parts: Vec<&str> = if rest.is_empty() {
@@ -222,6 +225,7 @@ impl<T> RouteTable<T> {
 }
 
 /// Percent-decodes a path segment (API Gateway decodes parameters before passing them on).
+/// Invalid UTF-8 becomes U+FFFD.
 fn decode(raw: &str) -> String {
     percent_decode_str(raw).decode_utf8_lossy().into_owned()
 }

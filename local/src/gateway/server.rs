@@ -1,10 +1,11 @@
 //! The HTTP listener: one request → route → event → invocation → response, with API
 //! Gateway's limits and error answers.
 //!
-//! Errors follow real HTTP APIs: no route → 404; body over 10 MB → 413; the function fails,
-//! crashes, times out (its own `Timeout`) or returns a malformed result → 500 (Lambda
-//! reports all of these to API Gateway as a failed invoke); no answer within the
-//! integration timeout (`TimeoutInMillis`, 30 s by default) → 503.
+//! Errors follow real HTTP APIs: a `%` in the path that starts no escape → 400; no route
+//! → 404; body over 10 MB → 413; the function fails, crashes, times out (its own
+//! `Timeout`) or returns a malformed result → 500 (Lambda reports all of these to API
+//! Gateway as a failed invoke); no answer within the integration timeout
+//! (`TimeoutInMillis`, 30 s by default) → 503.
 //!
 //! A route with an `Auth` is checked by the JWT authorizer before its function runs (401 or
 //! 403 with API Gateway's `{"message": …}` and `www-authenticate`); the token's claims then
@@ -30,6 +31,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::event::{IncomingRequest, RequestMeta, build_event};
+use super::path::decode_path;
 use super::response::{GatewayResponse, gateway_error, map_response};
 use super::routes::RouteTable;
 use crate::auth::idp::IdpRequest;
@@ -190,14 +192,17 @@ async fn route<'g>(
         return (idp.handle(&request), Some("dev-idp"));
     }
 
-    let Some(matched) = gateway.routes.find(parts.method.as_str(), parts.uri.path()) else {
+    let Ok(path) = decode_path(parts.uri.path()) else {
+        return (gateway_error(StatusCode::BAD_REQUEST), None);
+    };
+    let Some(matched) = gateway.routes.find(parts.method.as_str(), &path.routed) else {
         return (gateway_error(StatusCode::NOT_FOUND), None);
     };
     let target = &matched.route.target;
     let protocol = format!("{:?}", parts.version);
     let incoming = IncomingRequest {
         method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
+        raw_path: &path.raw_path,
         raw_query: parts.uri.query().unwrap_or_default(),
         headers: &parts.headers,
         body: &body,

@@ -107,9 +107,10 @@ fn a_routed_request_produces_exactly_the_recorded_event() {
         ("cookie", "session=abc"),
         ("cookie", "theme=dark"),
     ]);
+    // The path as API Gateway passes it on: decoded (the client sent `/books/b%201`).
     let incoming = IncomingRequest {
         method: "GET",
-        raw_path: "/books/b%201",
+        raw_path: "/books/b 1",
         raw_query: "fields=title&fields=author&q=a+b%21",
         headers: &request_headers,
         body: b"",
