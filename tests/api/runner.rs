@@ -271,3 +271,34 @@ async fn paths_arrive_decoded_as_an_http_api_delivers_them() {
         assert_eq!(response.json(), json!({"message": "Bad Request"}), "{sent}");
     }
 }
+
+#[tokio::test]
+async fn structured_syntax_bodies_arrive_in_base64() {
+    let api = probe_api().await;
+    let body = br#"{"genre":"Utopian fiction"}"#;
+    for (content_type, base64) in [
+        ("application/merge-patch+json", true),
+        ("application/problem+json", true),
+        ("application/atom+xml", true),
+        ("application/json", false),
+        ("text/plain; charset=utf-8", false),
+    ] {
+        let response = api
+            .request(
+                "POST",
+                "/things",
+                &[("content-type", content_type)],
+                Bytes::from_static(body),
+            )
+            .await;
+        let event = &response.json()["event"];
+        assert_eq!(event["isBase64Encoded"], base64, "{content_type}");
+        let expected = if base64 {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(body)
+        } else {
+            String::from_utf8_lossy(body).into_owned()
+        };
+        assert_eq!(event["body"], expected.as_str(), "{content_type}");
+    }
+}

@@ -132,49 +132,71 @@ fn a_routed_request_produces_exactly_the_recorded_event() {
 /// Request headers, body, and whether the event carries the body in base64.
 type Case = (&'static [(&'static str, &'static str)], &'static [u8], bool);
 
+/// The event for a `POST /books` with `pairs` as headers and `body`.
+fn post_event(pairs: &[(&'static str, &'static str)], body: &[u8]) -> Value {
+    let request_headers = headers(pairs);
+    let incoming = IncomingRequest {
+        method: "POST",
+        raw_path: "/books",
+        raw_query: "",
+        headers: &request_headers,
+        body,
+        source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 3000,
+        protocol: "HTTP/1.1",
+    };
+    let parameters = BTreeMap::new();
+    let meta = RequestMeta {
+        request_id: "r",
+        time: datetime!(2024-01-02 03:04:05 UTC),
+        trace_id: "t",
+        route_key: "POST /books",
+        path_parameters: &parameters,
+    };
+    build_event(&incoming, &meta)
+}
+
 #[test]
 fn text_bodies_stay_text_and_others_are_base64() {
-    let cases: [Case; 5] = [
+    // Text only for text/*, application/json, application/xml and application/javascript,
+    // as measured on real HTTP APIs; structured-syntax suffixes (+json, +xml) are base64.
+    let cases: [Case; 11] = [
         (
             &[("content-type", "application/json; charset=utf-8")],
             br#"{"a":1}"#,
             false,
         ),
         (&[("content-type", "text/plain")], b"hello", false),
+        (&[("content-type", "Text/HTML")], b"<p>", false),
+        (&[("content-type", "application/xml")], b"<a/>", false),
+        (&[("content-type", "application/javascript")], b"1;", false),
         (
             &[("content-type", "application/merge-patch+json")],
             b"{}",
-            false,
+            true,
         ),
+        (&[("content-type", "application/problem+json")], b"{}", true),
+        (&[("content-type", "application/atom+xml")], b"<a/>", true),
         (
             &[("content-type", "application/x-www-form-urlencoded")],
             b"a=1",
             true,
         ),
+        (&[("content-type", "text/plain")], b"\xff\xfe", true),
         (&[], b"\x00\x01", true),
     ];
     for (pairs, body, base64) in cases {
-        let request_headers = headers(pairs);
-        let incoming = IncomingRequest {
-            method: "POST",
-            raw_path: "/books",
-            raw_query: "",
-            headers: &request_headers,
-            body,
-            source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            port: 3000,
-            protocol: "HTTP/1.1",
-        };
-        let parameters = BTreeMap::new();
-        let meta = RequestMeta {
-            request_id: "r",
-            time: datetime!(2024-01-02 03:04:05 UTC),
-            trace_id: "t",
-            route_key: "POST /books",
-            path_parameters: &parameters,
-        };
-        let event = build_event(&incoming, &meta);
+        let event = post_event(pairs, body);
         assert_eq!(event["isBase64Encoded"], Value::Bool(base64), "{pairs:?}");
+        let sent = if base64 {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(event["body"].as_str().expect("a body"))
+                .expect("base64")
+        } else {
+            event["body"].as_str().expect("a body").as_bytes().to_vec()
+        };
+        assert_eq!(sent, body, "{pairs:?}");
         assert!(event.get("pathParameters").is_none());
         assert!(event.get("queryStringParameters").is_none());
         assert!(event.get("cookies").is_none());
