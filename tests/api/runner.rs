@@ -158,12 +158,25 @@ async fn the_probe_sees_a_payload_2_event_and_its_response_is_mapped_back() {
     assert_eq!(event["headers"]["x-multi"], "a");
     assert_eq!(event["body"], r#"{"hello":"world"}"#);
     assert_eq!(event["isBase64Encoded"], false);
+    assert_eq!(event["headers"]["content-length"], "17");
     assert_eq!(event["requestContext"]["stage"], "$default");
+    assert_eq!(
+        event["requestContext"]["domainName"],
+        "local.execute-api.us-east-1.amazonaws.com"
+    );
+    assert_eq!(event["requestContext"]["domainPrefix"], "local");
     assert_eq!(event["requestContext"]["http"]["method"], "POST");
     assert_eq!(
         event["requestContext"]["requestId"].as_str(),
         response.header("apigw-requestid")
     );
+
+    let get = api.get("/things/plain").await.json();
+    assert_eq!(
+        get["event"]["headers"]["content-length"], "0",
+        "a request without a body says so"
+    );
+    assert!(get["event"].get("body").is_none());
 
     let bare = api.get("/bare").await;
     assert_eq!(

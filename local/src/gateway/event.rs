@@ -1,6 +1,14 @@
 //! Builds the event API Gateway HTTP APIs send a Lambda integration (payload format 2.0):
 //! lower-cased, comma-joined headers; cookies split out; raw and parsed query strings;
 //! path parameters; the request context; text bodies as-is and other bodies in base64.
+//!
+//! As captured events of real HTTP APIs show (aws-lambda-events'
+//! `example-apigw-v2-request-no-authorizer.json`, a `curl` GET; hotsock/voker's
+//! `apigwv2-request.json`, a POST), the headers always hold `content-length`, `0` for a
+//! request without a body, and `requestContext.domainName` is the API's endpoint,
+//! `<apiId>.execute-api.<region>.amazonaws.com`, whose first label is `domainPrefix`. The
+//! `host` header stays the one the client sent, so that a function building a URL from it
+//! points back at this local API.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -13,10 +21,16 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::template::LOCAL_ACCOUNT_ID;
+use crate::template::{LOCAL_ACCOUNT_ID, LOCAL_REGION};
 
 /// The API id the local API reports in `requestContext.apiId`.
 pub const LOCAL_API_ID: &str = "local";
+
+/// `requestContext.domainName`: the default endpoint of the local API,
+/// `local.execute-api.us-east-1.amazonaws.com`.
+pub fn domain_name() -> String {
+    format!("{LOCAL_API_ID}.execute-api.{LOCAL_REGION}.amazonaws.com")
+}
 
 /// The request as the client sent it.
 #[derive(Debug, Clone)]
@@ -90,12 +104,8 @@ pub fn build_event(request: &IncomingRequest<'_>, meta: &RequestMeta<'_>) -> Val
     headers.insert("x-forwarded-port".to_owned(), request.port.to_string());
     headers.insert("x-forwarded-proto".to_owned(), "http".to_owned());
     headers.insert("x-amzn-trace-id".to_owned(), meta.trace_id.to_owned());
+    headers.insert("content-length".to_owned(), request.body.len().to_string());
 
-    let host = headers
-        .get("host")
-        .cloned()
-        .unwrap_or_else(|| format!("127.0.0.1:{}", request.port));
-    let domain_prefix = host.split(['.', ':']).next().unwrap_or_default().to_owned();
     let user_agent = headers.get("user-agent").cloned().unwrap_or_default();
 
     let mut event = Map::new();
@@ -119,8 +129,8 @@ pub fn build_event(request: &IncomingRequest<'_>, meta: &RequestMeta<'_>) -> Val
         json!({
             "accountId": LOCAL_ACCOUNT_ID,
             "apiId": LOCAL_API_ID,
-            "domainName": host,
-            "domainPrefix": domain_prefix,
+            "domainName": domain_name(),
+            "domainPrefix": LOCAL_API_ID,
             "http": {
                 "method": request.method,
                 "path": request.raw_path,

@@ -206,3 +206,36 @@ fn text_bodies_stay_text_and_others_are_base64() {
         "02/Jan/2024:03:04:05 +0000"
     );
 }
+
+#[test]
+fn content_length_is_the_length_of_the_body_api_gateway_received() {
+    // A request without a body says `content-length: 0`, as in AWS's captured GET event.
+    let empty = post_event(&[], b"");
+    assert_eq!(empty["headers"]["content-length"], "0");
+    assert!(empty.get("body").is_none());
+    assert_eq!(empty["isBase64Encoded"], false);
+    // A chunked body has no content-length of its own: API Gateway read it whole.
+    let chunked = post_event(
+        &[
+            ("content-type", "application/json"),
+            ("transfer-encoding", "chunked"),
+        ],
+        br#"{"a":1}"#,
+    );
+    assert_eq!(chunked["headers"]["content-length"], "7");
+}
+
+#[test]
+fn the_request_context_names_the_apis_endpoint() {
+    let event = post_event(&[("host", "127.0.0.1:3000")], b"");
+    let context = &event["requestContext"];
+    assert_eq!(
+        context["domainName"],
+        "local.execute-api.us-east-1.amazonaws.com"
+    );
+    assert_eq!(context["domainPrefix"], context["apiId"]);
+    assert_eq!(
+        event["headers"]["host"], "127.0.0.1:3000",
+        "the host stays the one the client used"
+    );
+}
