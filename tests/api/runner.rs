@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use bookshelf_local::gateway::ids::is_request_id;
 use bookshelf_local::template::Template;
 use bookshelf_local::workspace;
 use bookshelf_testing::{LocalApi, LocalApiOptions, build_dir};
@@ -169,6 +170,11 @@ async fn the_probe_sees_a_payload_2_event_and_its_response_is_mapped_back() {
     assert_eq!(
         event["requestContext"]["requestId"].as_str(),
         response.header("apigw-requestid")
+    );
+    let request_id = response.header("apigw-requestid").unwrap_or_default();
+    assert!(
+        is_request_id(request_id),
+        "API Gateway's shape: {request_id}"
     );
 
     let get = api.get("/things/plain").await.json();

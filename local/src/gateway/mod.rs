@@ -2,6 +2,7 @@
 //! the template's functions.
 
 pub mod event;
+pub mod ids;
 pub mod path;
 pub mod response;
 pub mod routes;

@@ -31,6 +31,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::event::{IncomingRequest, RequestMeta, build_event};
+use super::ids::{request_id, trace_header};
 use super::path::decode_path;
 use super::response::{GatewayResponse, gateway_error, map_response};
 use super::routes::RouteTable;
@@ -306,18 +307,4 @@ fn into_http(response: GatewayResponse, request_id: &str) -> Response<Full<Bytes
         headers.insert("apigw-requestid", id);
     }
     http
-}
-
-/// An id shaped like API Gateway's (`JKJaXmPLvHcESHA=`).
-fn request_id() -> String {
-    use base64::Engine;
-    let bytes = uuid::Uuid::new_v4().into_bytes();
-    base64::engine::general_purpose::STANDARD.encode(&bytes[..10])
-}
-
-/// An `x-amzn-trace-id` value.
-fn trace_header() -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let epoch = OffsetDateTime::now_utc().unix_timestamp();
-    format!("Root=1-{epoch:08x}-{}", &id[..24])
 }
