@@ -321,3 +321,76 @@ async fn structured_syntax_bodies_arrive_in_base64() {
         assert_eq!(event["body"], expected.as_str(), "{content_type}");
     }
 }
+
+#[tokio::test]
+async fn a_request_line_and_headers_over_10240_bytes_are_refused_with_431() {
+    let api = probe_api().await;
+    let caller = api.anonymous();
+    let under = "a".repeat(9_000);
+    let response = caller
+        .request("GET", "/bare", &[("x-big", under.as_str())], Bytes::new())
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let over = "a".repeat(10_240);
+    let response = caller
+        .request("GET", "/bare", &[("x-big", over.as_str())], Bytes::new())
+        .await;
+    assert_eq!(response.status, 431);
+    assert_eq!(response.text(), "HTTP header is larger than 10240 bytes.");
+    assert!(response.header("apigw-requestid").is_some());
+    // Split over many headers, the values still count together.
+    let part = "a".repeat(1_100);
+    let many: Vec<(String, &str)> = (0..10)
+        .map(|i| (format!("x-part-{i}"), part.as_str()))
+        .collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let response = caller.request("GET", "/bare", &many, Bytes::new()).await;
+    assert_eq!(response.status, 431);
+}
+
+#[tokio::test]
+async fn an_event_over_lambdas_6_mb_is_refused_with_413_and_never_invoked() {
+    let api = probe_api().await;
+    let too_large = json!({"message": "Request Entity Too Large"});
+    // Under API Gateway's 10 MB, over Lambda's 6,291,456 bytes once in the event: as text,
+    // and as binary, which base64 makes a third larger.
+    for (path, content_type, size) in [
+        ("/oversized-text", "text/plain", 6_400_000),
+        ("/oversized-binary", "application/octet-stream", 4_800_000),
+    ] {
+        let body = Bytes::from(vec![b'a'; size]);
+        let response = api
+            .request("POST", path, &[("content-type", content_type)], body)
+            .await;
+        assert_eq!(response.status, 413, "{path}");
+        assert_eq!(response.json(), too_large, "{path}");
+    }
+    // A body whose event fits is served.
+    let fits = api
+        .request(
+            "POST",
+            "/bare",
+            &[("content-type", "text/plain")],
+            Bytes::from(vec![b'a'; 4_000_000]),
+        )
+        .await;
+    assert_eq!(fits.status, 200);
+    // The probe prints `probe: <request id> <path>` for every event it is given: wait
+    // until it printed the last one, then check it never saw the oversized ones.
+    let probed = |prefix: &str| {
+        api.output()
+            .lines()
+            .filter_map(|line| line.split_once("probe: "))
+            .any(|(_, rest)| {
+                rest.split(' ')
+                    .nth(1)
+                    .is_some_and(|p| p.starts_with(prefix))
+            })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !probed("/bare") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(probed("/bare"), "{}", api.output());
+    assert!(!probed("/oversized"), "{}", api.output());
+}

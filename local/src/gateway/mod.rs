@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod ids;
+pub mod limits;
 pub mod path;
 pub mod response;
 pub mod routes;

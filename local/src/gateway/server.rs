@@ -1,10 +1,11 @@
 //! The HTTP listener: one request → route → event → invocation → response, with API
 //! Gateway's limits and error answers.
 //!
-//! Errors follow real HTTP APIs: a `%` in the path that starts no escape → 400; no route
-//! → 404; body over 10 MB → 413; the function fails, crashes, times out (its own
-//! `Timeout`) or returns a malformed result → 500 (Lambda reports all of these to API
-//! Gateway as a failed invoke); no answer within the integration timeout
+//! Errors follow real HTTP APIs: request line and header values over 10,240 bytes → 431;
+//! a `%` in the path that starts no escape → 400; no route → 404; body over 10 MB, or an
+//! event over Lambda's 6 MB → 413 (the function never runs); the function fails, crashes,
+//! times out (its own `Timeout`) or returns a malformed result → 500 (Lambda reports all of
+//! these to API Gateway as a failed invoke); no answer within the integration timeout
 //! (`TimeoutInMillis`, 30 s by default) → 503.
 //!
 //! A route with an `Auth` is checked by the JWT authorizer before its function runs (401 or
@@ -32,6 +33,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::event::{IncomingRequest, RequestMeta, build_event};
 use super::ids::{request_id, trace_header};
+use super::limits::{
+    MAX_EVENT_BYTES, MAX_REQUEST_BYTES, MAX_REQUEST_HEAD_BYTES, head_too_large, request_head_bytes,
+    too_large,
+};
 use super::path::decode_path;
 use super::response::{GatewayResponse, gateway_error, map_response};
 use super::routes::RouteTable;
@@ -42,9 +47,6 @@ use crate::template::RouteAuth;
 
 /// Where the runner reports its functions' instances (JSON, see [`FunctionStats`]).
 pub const FUNCTIONS_PATH: &str = "/_local/functions";
-
-/// Largest request body an HTTP API accepts.
-pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 
 /// What a route invokes.
 #[derive(Debug, Clone)]
@@ -153,6 +155,17 @@ async fn route<'g>(
     request_id: &str,
 ) -> (GatewayResponse, Option<&'g str>) {
     let time = OffsetDateTime::now_utc();
+    let head = request_head_bytes(
+        request.method(),
+        request.uri(),
+        request.version(),
+        request.headers(),
+    );
+    if head > MAX_REQUEST_HEAD_BYTES {
+        let mut body = request.into_body();
+        drain(&mut body).await;
+        return (head_too_large(), None);
+    }
     let declared_length = request
         .headers()
         .get(http::header::CONTENT_LENGTH)
@@ -161,7 +174,7 @@ async fn route<'g>(
     let (parts, mut body) = request.into_parts();
     if declared_length.is_some_and(|length| length > MAX_REQUEST_BYTES) {
         drain(&mut body).await;
-        return (gateway_error(StatusCode::PAYLOAD_TOO_LARGE), None);
+        return (too_large(), None);
     }
     let mut collected = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -173,7 +186,7 @@ async fn route<'g>(
         }
         if collected.len() > MAX_REQUEST_BYTES {
             drain(&mut body).await;
-            return (gateway_error(StatusCode::PAYLOAD_TOO_LARGE), None);
+            return (too_large(), None);
         }
     }
     let body = Bytes::from(collected);
@@ -241,6 +254,14 @@ async fn route<'g>(
     }
     let event = Bytes::from(event.to_string());
     let name = Some(target.invoker.name());
+    if event.len() > MAX_EVENT_BYTES {
+        eprintln!(
+            "[gateway] {request_id}: the event for {} is {} bytes, over Lambda's {MAX_EVENT_BYTES}: not invoked",
+            target.invoker.name(),
+            event.len()
+        );
+        return (too_large(), name);
+    }
     let invoked = tokio::time::timeout(target.integration_timeout, target.invoker.invoke(event));
     let response = match invoked.await {
         Err(_) => gateway_error(StatusCode::SERVICE_UNAVAILABLE),
