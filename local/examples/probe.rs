@@ -11,7 +11,8 @@
 //! time it is seen; one with `poison: true` every time, until the file named by
 //! `PROBE_CURE` exists. The keys of every record not failed are appended (one JSON line
 //! each) to the file named by `PROBE_PROCESSED`. With `PROBE_CRASH_AT_INIT` set the process
-//! exits before serving. With `PROBE_EVENTS` set, every HTTP invocation appends
+//! exits before serving; with `PROBE_INIT_SLEEP_MS` set to N it spends N ms in its init (a
+//! slow cold start) before asking for its first event. With `PROBE_EVENTS` set, every HTTP invocation appends
 //! `start <path> <pid>` to that file before it is handled and `end <path> <pid>` after,
 //! so tests can assert the order of events instead of timings.
 
@@ -31,6 +32,12 @@ async fn main() -> Result<(), Error> {
     if std::env::var_os("PROBE_CRASH_AT_INIT").is_some() {
         eprintln!("probe: crashing at init");
         std::process::exit(2);
+    }
+    if let Some(ms) = std::env::var("PROBE_INIT_SLEEP_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+    {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     lambda_runtime::run(service_fn(handle)).await
 }

@@ -1,6 +1,7 @@
 //! The local runner end to end, over HTTP: every route of template.yaml is served, unknown
-//! routes get API Gateway's 404, and a probe function shows the gateway's mapping and its
-//! answers to crashes, timeouts and oversized requests.
+//! routes get API Gateway's 404, and a probe function shows the gateway's mapping (decoded
+//! paths, base64 bodies, request ids) and its answers to crashes, timeouts, cold starts and
+//! oversized requests.
 
 use std::path::PathBuf;
 
@@ -13,12 +14,17 @@ use serde_json::json;
 
 const NOT_FOUND: &str = r#"{"message":"Not Found"}"#;
 
-/// A template serving `examples/probe.rs` of bookshelf-local on every path.
-fn probe_template() -> PathBuf {
+/// A template serving `examples/probe.rs` of bookshelf-local on every path, with
+/// `variables` added to the probe's environment.
+fn probe_template_with(variables: &[(&str, &str)]) -> PathBuf {
     let dir =
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("probe-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let code_uri = workspace::root().join("local");
+    let extra: String = variables
+        .iter()
+        .map(|(name, value)| format!("        {name}: \"{value}\"\n"))
+        .collect();
     let template = format!(
         r#"
 Globals:
@@ -28,7 +34,7 @@ Globals:
       Variables:
         TABLE_NAME: !Ref Things
         SECRET: !Sub "{{{{resolve:secretsmanager:${{Secret}}:SecretString}}}}"
-Resources:
+{extra}Resources:
   ProbeFunction:
     Type: AWS::Serverless::Function
     Metadata:
@@ -57,8 +63,13 @@ Resources:
 }
 
 async fn probe_api() -> LocalApi {
+    probe_api_with(&[]).await
+}
+
+/// The probe behind the local runner, with `variables` in its environment.
+async fn probe_api_with(variables: &[(&str, &str)]) -> LocalApi {
     LocalApi::start_with(LocalApiOptions {
-        template: probe_template(),
+        template: probe_template_with(variables),
         bin_dir: build_dir().join("examples"),
         ..LocalApiOptions::default()
     })
@@ -393,4 +404,23 @@ async fn an_event_over_lambdas_6_mb_is_refused_with_413_and_never_invoked() {
     }
     assert!(probed("/bare"), "{}", api.output());
     assert!(!probed("/oversized"), "{}", api.output());
+}
+
+#[tokio::test]
+async fn a_cold_start_counts_toward_the_integration_timeout() {
+    // Every process of the probe spends 2 s in its init; `/impatient/sleep` waits 500 ms.
+    let api = probe_api_with(&[("PROBE_INIT_SLEEP_MS", "2000")]).await;
+    let warm = api.get("/bare").await;
+    assert_eq!(warm.status, 200, "the first process is up");
+    let crashed = api.get("/crash").await;
+    assert_eq!(crashed.status, 500, "{}", crashed.text());
+    // The only process is being replaced: this invoke waits for the new one's init, and
+    // API Gateway's clock runs from the invoke.
+    let cold = api.get("/impatient/sleep?ms=0").await;
+    assert_eq!(cold.status, 503, "{}", cold.text());
+    assert_eq!(cold.json(), json!({"message": "Service Unavailable"}));
+    // Warm again, the same route answers well within its 500 ms.
+    assert_eq!(api.get("/bare").await.status, 200);
+    let warm = api.get("/impatient/sleep?ms=0").await;
+    assert_eq!(warm.status, 200, "{}", warm.text());
 }

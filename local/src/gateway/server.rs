@@ -6,7 +6,9 @@
 //! event over Lambda's 6 MB → 413 (the function never runs); the function fails, crashes,
 //! times out (its own `Timeout`) or returns a malformed result → 500 (Lambda reports all of
 //! these to API Gateway as a failed invoke); no answer within the integration timeout
-//! (`TimeoutInMillis`, 30 s by default) → 503.
+//! (`TimeoutInMillis`, 30 s by default) → 503. The integration timeout runs from the
+//! invoke: time spent waiting for a free process and a cold process's init counts, as it
+//! does on AWS, where an invoke's latency includes the cold start.
 //!
 //! A route with an `Auth` is checked by the JWT authorizer before its function runs (401 or
 //! 403 with API Gateway's `{"message": …}` and `www-authenticate`); the token's claims then
