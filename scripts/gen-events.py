@@ -5,10 +5,16 @@ template.yaml, for `sam local invoke -e` and handler tests.
 HTTP functions get an API Gateway HTTP API (payload format 2.0) request. Each
 starts from `sam local generate-event apigateway http-api-proxy` and is then
 made to look like what API Gateway really sends for that route: route key, path
-parameters, decoded query parameters, lower-cased headers, a plain-text JSON
-body, no client certificate, cookies or stage variables (Bookshelf's HTTP
-API has none of them), and on write routes the claims its JWT authorizer
-passes for a signed-in Cognito user (reads have no authorizer).
+parameters, decoded query parameters, lower-cased headers with `content-length`
+(0 without a body), a JSON body as plain text when its type is
+`application/json` and in base64 otherwise (`application/merge-patch+json`
+included: HTTP APIs pass only text/*, application/json, application/xml and
+application/javascript as text), request ids of API Gateway's shape, no client
+certificate, cookies or stage variables (Bookshelf's HTTP API has none of
+them), and on write routes the claims its JWT authorizer passes for a signed-in
+Cognito user (reads have no authorizer). The local API Gateway
+(local/src/gateway/event.rs) follows the same rules, and a test checks these
+files by them (local/tests/runner/sample_events.rs).
 
 The stream function (record-history) gets a DynamoDB Streams batch, from
 `sam local generate-event dynamodb update`, holding one book's life: created,
@@ -20,6 +26,7 @@ and warns about functions of template.yaml that have no event here.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -142,6 +149,14 @@ def generate(method: str, path: str) -> dict:
     return json.loads(out)
 
 
+def is_text(content_type: str | None) -> bool:
+    """Whether an HTTP API passes a body of this type as text (else base64)."""
+    essence = (content_type or "").split(";", 1)[0].strip().lower()
+    return essence.startswith("text/") or essence in (
+        "application/json", "application/xml", "application/javascript",
+    )
+
+
 def writer_claims(when: datetime) -> dict:
     """What API Gateway's JWT authorizer passes for a Cognito user's access
     token: every claim as a string (the scope as one space-separated string)."""
@@ -176,8 +191,7 @@ def build(crate, method, route_path, raw_path, raw_query, extra_headers, body, r
         "x-forwarded-port": "443",
         "x-forwarded-proto": "https",
     }
-    if text is not None:
-        headers["content-length"] = str(len(text.encode()))
+    headers["content-length"] = "0" if text is None else str(len(text.encode()))
     headers.update(extra_headers)  # may replace a default (accept)
 
     event["routeKey"] = route_key
@@ -213,9 +227,13 @@ def build(crate, method, route_path, raw_path, raw_query, extra_headers, body, r
 
     if text is None:
         event.pop("body", None)
-    else:
+        event["isBase64Encoded"] = False
+    elif is_text(headers.get("content-type")):
         event["body"] = text
-    event["isBase64Encoded"] = False
+        event["isBase64Encoded"] = False
+    else:
+        event["body"] = base64.b64encode(text.encode()).decode("ascii")
+        event["isBase64Encoded"] = True
     if "{id}" in route_path:
         event["pathParameters"] = {"id": BOOK_ID}
     else:
