@@ -14,14 +14,15 @@
 //! throttled, and some function must have run more than one).
 //!
 //! Throughput and latency are printed and written to `target/load-report.txt`: figures to
-//! look at, not assertions.
+//! look at, not assertions. `BOOKSHELF_LOAD_SERVE_ARGS` adds `serve` options, e.g.
+//! `--max-instances 1 --when-busy queue` for the runner as it was before it scaled out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bookshelf_local::workspace;
-use bookshelf_testing::{LocalApi, Response, assert_problem};
+use bookshelf_testing::{LocalApi, LocalApiOptions, Response, assert_problem};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
@@ -630,7 +631,18 @@ fn millis(duration: Duration) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_clients_ten_thousand_requests_and_the_store_matches_their_records() {
-    let api = Arc::new(LocalApi::start().await);
+    let serve_args: Vec<String> = std::env::var("BOOKSHELF_LOAD_SERVE_ARGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let api = Arc::new(
+        LocalApi::start_with(LocalApiOptions {
+            serve_args: serve_args.clone(),
+            ..LocalApiOptions::default()
+        })
+        .await,
+    );
 
     let mut shared = Vec::new();
     for book in 0..SHARED_BOOKS {
@@ -782,7 +794,7 @@ async fn sixteen_clients_ten_thousand_requests_and_the_store_matches_their_recor
          ({CLIENTS} clients; {} creates of which {} retried with an Idempotency-Key, {} reads, \
          {} lists, {} replaces, {} patches, {} deletes, {} appends to {SHARED_BOOKS} shared books \
          after {} If-Match conflicts, {} stale If-Match refused; {} books at the end)\n\
-         instances reached: {}\n",
+         instances reached: {}{}\n",
         latencies.len(),
         elapsed.as_secs_f64(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
@@ -801,6 +813,11 @@ async fn sixteen_clients_ten_thousand_requests_and_the_store_matches_their_recor
         tally.stale_refused,
         everything.len(),
         scaled.join(", "),
+        if serve_args.is_empty() {
+            String::new()
+        } else {
+            format!(" (serve {})", serve_args.join(" "))
+        },
     );
     println!("{report}");
     let file = workspace::target_dir(&workspace::root()).join("load-report.txt");
