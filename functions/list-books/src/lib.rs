@@ -1,6 +1,7 @@
-//! `GET /books`: one page of books sorted by title (case-insensitively), then
-//! id. Query: `limit` (1–100, default 25), `cursor` (a `nextCursor` returned
-//! earlier), `author` and `genre` (exact matches). Every page is one or a few
+//! `GET /books`: one page of books in catalogue order (the title folded
+//! case- and accent-insensitively, then the exact title, then the id). Query:
+//! `limit` (1–100, default 25), `cursor` (a `nextCursor` returned earlier),
+//! `author` and `genre` (exact matches). Every page is one or a few
 //! DynamoDB Queries on an index, never a Scan.
 
 use bookshelf::domain::{Author, FieldError, Genre};

@@ -8,6 +8,8 @@
 //! silently listing the wrong items.
 //!
 //! Wire form: base64url (no padding) of `version byte ‖ JSON payload ‖ 16-byte tag`.
+//! A list cursor of an earlier version is refused as outdated (400): its
+//! position is a sort key the shelf no longer sorts by.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,8 +20,12 @@ use sha2::Sha256;
 
 use crate::store::ListPosition;
 
-/// 2: the filters are bound by a hash, not copied (1 copied them).
+/// The format of cursors other than the list's (a book's history): 2.
 const FORMAT_VERSION: u8 = 2;
+/// The format of `GET /books` cursors. 3: positions are catalogue sort keys
+/// (folded titles, `store::title_key`); 2 held lower-cased ones and bound the
+/// filters by a hash; 1 copied the filters.
+const LIST_FORMAT_VERSION: u8 = 3;
 /// Bytes of the filters' SHA-256 kept in a cursor: enough that no two filters
 /// of one deployment's clients collide by chance.
 const FILTER_HASH_BYTES: usize = 12;
@@ -94,6 +100,13 @@ pub enum CursorError {
     /// Not base64url, too short, an unknown format version, or a bad signature.
     #[error("the cursor is malformed or was altered; use nextCursor exactly as returned")]
     Malformed,
+    /// A cursor of an earlier format: its position was a sort key the shelf no
+    /// longer sorts by, so it cannot say where to resume.
+    #[error(
+        "the cursor is from an earlier version of this API and no longer names a place in the \
+         list; list again from the first page"
+    )]
+    Outdated,
     /// A valid cursor, but of a query with other filters.
     #[error("the cursor belongs to a query with other filters")]
     OtherQuery,
@@ -101,7 +114,16 @@ pub enum CursorError {
 
 /// Signs `payload` into the opaque string a client receives as `nextCursor`.
 pub fn encode_cursor<T: Serialize>(payload: &T, secret: &[u8]) -> String {
-    let mut bytes = vec![FORMAT_VERSION];
+    encode_versioned(FORMAT_VERSION, payload, secret)
+}
+
+/// Verifies and reads a cursor a client sent back.
+pub fn decode_cursor<T: DeserializeOwned>(raw: &str, secret: &[u8]) -> Result<T, CursorError> {
+    decode_versioned(FORMAT_VERSION, raw, secret)
+}
+
+fn encode_versioned<T: Serialize>(version: u8, payload: &T, secret: &[u8]) -> String {
+    let mut bytes = vec![version];
     // Serialising our own structs of strings and numbers to JSON cannot fail.
     bytes.extend(serde_json::to_vec(payload).unwrap_or_default());
     let tag = sign(secret, &bytes);
@@ -109,13 +131,28 @@ pub fn encode_cursor<T: Serialize>(payload: &T, secret: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Verifies and reads a cursor a client sent back.
-pub fn decode_cursor<T: DeserializeOwned>(raw: &str, secret: &[u8]) -> Result<T, CursorError> {
+/// Reads a cursor of format `version`: one of an earlier format that we signed
+/// is [`CursorError::Outdated`], anything else unverifiable is malformed.
+fn decode_versioned<T: DeserializeOwned>(
+    version: u8,
+    raw: &str,
+    secret: &[u8],
+) -> Result<T, CursorError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(raw)
         .map_err(|_| CursorError::Malformed)?;
-    if bytes.len() <= 1 + TAG_BYTES || bytes[0] != FORMAT_VERSION {
+    if bytes.len() <= 1 + TAG_BYTES {
         return Err(CursorError::Malformed);
+    }
+    if bytes[0] != version {
+        // Only a signed cursor of ours is "outdated"; anything else is malformed.
+        let (signed, tag) = bytes.split_at(bytes.len() - TAG_BYTES);
+        let mut mac = mac(secret);
+        mac.update(signed);
+        return Err(match mac.verify_truncated_left(tag) {
+            Ok(()) if bytes[0] < version => CursorError::Outdated,
+            _ => CursorError::Malformed,
+        });
     }
     let (signed, tag) = bytes.split_at(bytes.len() - TAG_BYTES);
     let mut mac = mac(secret);
@@ -132,7 +169,7 @@ impl Cursor {
             key: self.key.clone(),
             filters: filter_hash(self.author.as_deref(), self.genre.as_deref()),
         };
-        encode_cursor(&signed, secret)
+        encode_versioned(LIST_FORMAT_VERSION, &signed, secret)
     }
 
     /// Reads a cursor a client sent back, and checks it belongs to the query
@@ -143,7 +180,7 @@ impl Cursor {
         author: Option<&str>,
         genre: Option<&str>,
     ) -> Result<CursorKey, CursorError> {
-        let cursor: SignedCursor = decode_cursor(raw, secret)?;
+        let cursor: SignedCursor = decode_versioned(LIST_FORMAT_VERSION, raw, secret)?;
         if cursor.filters != filter_hash(author, genre) {
             return Err(CursorError::OtherQuery);
         }
@@ -253,6 +290,24 @@ mod tests {
                 "{raw:?}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_a_cursor_of_an_earlier_format_as_outdated() {
+        // What format 2 signed: its version byte, its JSON, its tag.
+        let mut bytes = vec![2];
+        bytes.extend(br#"{"k":{"t":"dune\u0001x","i":"x"},"f":"AAAAAAAAAAAAAAAA"}"#);
+        let tag = sign(SECRET, &bytes);
+        bytes.extend_from_slice(&tag[..TAG_BYTES]);
+        let raw = URL_SAFE_NO_PAD.encode(&bytes);
+        assert_eq!(
+            Cursor::decode(&raw, SECRET, None, None),
+            Err(CursorError::Outdated)
+        );
+        assert_eq!(
+            Cursor::decode(&raw, b"other", None, None),
+            Err(CursorError::Malformed)
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! template.yaml): its keys, its index attributes, and the conversions.
 
 use super::StoreError;
+use crate::domain::collation::fold;
 use crate::domain::{Actor, Book, BookId};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
@@ -36,8 +37,13 @@ pub const BOOK_SK: &str = "BOOK";
 pub const BOOK_KIND: &str = "book";
 /// The one partition of the `byTitle` index: every book is on the shelf.
 pub const SHELF: &str = "books";
-/// GSI sort keys are limited to 1,024 bytes; the id and separator need 37.
-const MAX_TITLE_KEY_PREFIX_BYTES: usize = 960;
+/// GSI sort keys are limited to 1,024 bytes: the id and two separators take
+/// 38, the folded title and the exact title share the rest.
+const MAX_TITLE_KEY_TEXT_BYTES: usize = 1024 - 38;
+/// The folded title's share when both do not fit: it decides the order, so it
+/// gets most (a title of 250 characters folds to at most a few hundred bytes
+/// in every script but the rarest compatibility expansions).
+const MAX_FOLDED_BYTES: usize = 900;
 
 /// What every book's partition key starts with.
 pub const BOOK_PK_PREFIX: &str = "BOOK#";
@@ -55,17 +61,31 @@ pub fn book_key(id: &BookId) -> HashMap<String, AttributeValue> {
     ])
 }
 
-/// The sort key of every index: the lower-cased title, then U+0001 (below any
-/// character a title may hold) and the id, so books sort by title
-/// case-insensitively and then by id. Titles past 960 bytes of lower-cased UTF-8
-/// are cut at a character boundary; such ties fall back to the id.
+/// The sort key of every index: the title's catalogue fold
+/// ([`crate::domain::collation::fold`]), U+0001, the exact title, U+0001, the
+/// id. Books then sort as a catalogue files them (case- and accent-insensitively),
+/// ties by the exact title (code point order), then by id; U+0001 sorts below
+/// any character a title or its fold may hold, so "Dune" files before "Dune
+/// Messiah". Past 986 bytes the fold keeps up to 900 and the exact title the
+/// rest, each cut at a character boundary; ties past the cut fall to the id.
 pub fn title_key(title: &str, id: &BookId) -> String {
-    let lower = title.to_lowercase();
-    let mut cut = lower.len().min(MAX_TITLE_KEY_PREFIX_BYTES);
-    while !lower.is_char_boundary(cut) {
-        cut -= 1;
+    let folded = fold(title);
+    let folded = cut(
+        &folded,
+        MAX_FOLDED_BYTES.max(MAX_TITLE_KEY_TEXT_BYTES.saturating_sub(title.len())),
+    );
+    let exact = cut(title, MAX_TITLE_KEY_TEXT_BYTES - folded.len());
+    format!("{folded}\u{1}{exact}\u{1}{id}")
+}
+
+/// The longest start of `text` of at most `bytes` bytes that ends on a
+/// character boundary.
+fn cut(text: &str, bytes: usize) -> &str {
+    let mut end = text.len().min(bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
     }
-    format!("{}\u{1}{}", &lower[..cut], id)
+    &text[..end]
 }
 
 /// The `byAuthorGenre` key of a book by `author` in `genre`: both, U+0001
@@ -228,23 +248,31 @@ mod tests {
     }
 
     #[test]
-    fn title_keys_sort_case_insensitively_then_by_id() {
+    fn title_keys_sort_as_a_catalogue_then_by_exact_title_then_by_id() {
         let first = BookId::generate();
         let second = BookId::generate();
         let mut keys = vec![
             title_key("b", &first),
+            title_key("Éclair", &first),
             title_key("A b", &first),
             title_key("a", &second),
+            title_key("Zebra", &first),
+            title_key("A", &second),
             title_key("A", &first),
+            title_key("Ångström", &first),
         ];
         keys.sort();
         assert_eq!(
             keys,
             [
                 title_key("A", &first),
+                title_key("A", &second),
                 title_key("a", &second),
                 title_key("A b", &first),
+                title_key("Ångström", &first),
                 title_key("b", &first),
+                title_key("Éclair", &first),
+                title_key("Zebra", &first),
             ]
         );
     }
@@ -252,8 +280,18 @@ mod tests {
     #[test]
     fn title_keys_fit_an_index_key() {
         let id = BookId::generate();
-        let key = title_key(&"Ǆ".repeat(250), &id);
-        assert!(key.len() <= 1024, "{}", key.len());
-        assert!(key.ends_with(id.as_str()));
+        for title in [
+            "Ǆ".repeat(250),
+            "\u{FDFA}".repeat(250),
+            "語".repeat(250),
+            "a".repeat(250),
+        ] {
+            let key = title_key(&title, &id);
+            assert!(key.len() <= 1024, "{}", key.len());
+            assert!(key.ends_with(id.as_str()));
+            assert_eq!(key.matches('\u{1}').count(), 2);
+        }
+        let key = title_key(&"a".repeat(250), &id);
+        assert_eq!(key, format!("{0}\u{1}{0}\u{1}{id}", "a".repeat(250)));
     }
 }

@@ -39,7 +39,7 @@ pub struct ListQuery {
     pub after: Option<ListPosition>,
 }
 
-/// One page of books, sorted by title (case-insensitively), then id.
+/// One page of books in catalogue order: folded title, exact title, id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     /// The books of this page.

@@ -10,6 +10,7 @@ mod expression;
 mod history;
 mod item;
 mod list;
+mod maintenance;
 mod writes;
 
 pub use error::{StoreError, classify};
@@ -18,6 +19,7 @@ pub use history::HistoryPage;
 pub use item::title_key;
 pub use item::{StoredBook, book_from_item, stored_book_from_item, to_item as book_item};
 pub use list::{ListPosition, ListQuery, Page};
+pub use maintenance::{RekeyPage, ScanPosition};
 pub use writes::{CreateOutcome, Updated, VersionCheck};
 
 use std::sync::OnceLock;
