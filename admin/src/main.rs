@@ -1,6 +1,5 @@
 //! The `bookshelf-admin` command line: see the crate's `lib.rs`.
 
-use bookshelf::store::BookStore;
 use bookshelf_admin::connect::TableArgs;
 use bookshelf_admin::migrate;
 use bookshelf_admin::progress::Progress;
@@ -18,7 +17,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Bring every book's index keys up to date (after a release that derives them
-    /// differently); safe to run while the API serves, and to run again.
+    /// differently, or a new ShelfShards); safe to run while the API serves, and again.
     Migrate {
         #[command(flatten)]
         table: TableArgs,
@@ -32,7 +31,7 @@ enum Command {
 async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Migrate { table, segments } => {
-            let store = BookStore::new(table.client().await, &table.table);
+            let store = table.store().await;
             let progress = Progress::new("migrate", migrate::COUNTERS);
             let reporter = progress.report_periodically();
             let result = migrate::migrate(&store, segments, &progress).await;

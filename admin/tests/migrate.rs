@@ -1,18 +1,19 @@
 //! `bookshelf-admin migrate` against DynamoDB Local: books stored with keys of
-//! an earlier release get today's keys, nothing else of them changes, and a
+//! an earlier release (lower-cased titles, one shelf key) get today's keys
+//! (catalogue order, the shelf's shards), nothing else of them changes, and a
 //! second run finds nothing to do.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use bookshelf::store::{ListQuery, book_item, title_key};
+use bookshelf::store::{BookStore, ListQuery, ShelfShards, book_item, title_key};
 use bookshelf::{App, Book};
 use bookshelf_admin::migrate;
 use bookshelf_admin::progress::Progress;
-use bookshelf_testing::{app, seed, test_writer};
+use bookshelf_testing::{app_with_shelf, seed, test_writer};
 
 /// Stores `book` as the release before catalogue order did: its title key
 /// the lower-cased title, U+0001, the id.
 async fn store_with_lowercase_key(app: &App, book: &Book) {
-    let mut item = book_item(book, &test_writer()).unwrap();
+    let mut item = book_item(book, &test_writer(), ShelfShards::ONE).unwrap();
     item.insert(
         "titleKey".into(),
         AttributeValue::S(format!("{}\u{1}{}", book.title.to_lowercase(), book.id)),
@@ -27,18 +28,19 @@ async fn store_with_lowercase_key(app: &App, book: &Book) {
         .unwrap();
 }
 
-async fn listed_titles(app: &App) -> Vec<String> {
+async fn listed_titles(store: &BookStore) -> Vec<String> {
     let query = ListQuery {
         author: None,
         genre: None,
         limit: 100,
         after: None,
     };
-    let page = app.store.list(&query).await.unwrap();
+    let page = store.list(&query).await.unwrap();
     page.books.into_iter().map(|book| book.title).collect()
 }
 
-async fn stored_key(app: &App, book: &Book) -> String {
+/// The book's stored `titleKey` and `shelf`.
+async fn stored_keys(app: &App, book: &Book) -> (String, String) {
     let item = app
         .store
         .client()
@@ -51,12 +53,18 @@ async fn stored_key(app: &App, book: &Book) -> String {
         .unwrap()
         .item
         .unwrap();
-    item["titleKey"].as_s().unwrap().clone()
+    (
+        item["titleKey"].as_s().unwrap().clone(),
+        item["shelf"].as_s().unwrap().clone(),
+    )
 }
 
 #[tokio::test]
 async fn old_keys_are_recomputed_and_a_second_run_does_nothing() {
-    let app = app().await;
+    // Stored by a release with one shelf key, migrated onto four shards.
+    let app = app_with_shelf(ShelfShards::ONE).await;
+    let four = ShelfShards::new(4).unwrap();
+    let sharded = BookStore::new(app.store.client().clone(), app.store.table(), four);
     let current = seed(app, "Dune", "Frank Herbert", None).await;
     let mut legacy = Vec::new();
     for title in ["Zebra", "Éclair", "Ångström", "Foundation"] {
@@ -65,38 +73,40 @@ async fn old_keys_are_recomputed_and_a_second_run_does_nothing() {
         legacy.push(book);
     }
     assert_eq!(
-        listed_titles(app).await,
+        listed_titles(&app.store).await,
         ["Dune", "Foundation", "Zebra", "Ångström", "Éclair"],
         "the lower-cased keys sort by code point"
     );
+    assert_eq!(
+        listed_titles(&sharded).await.len(),
+        5,
+        "shard 0 is the old shelf key: four shards still list every book"
+    );
 
     let progress = Progress::new("migrate", migrate::COUNTERS);
-    migrate::migrate(&app.store, 3, &progress).await.unwrap();
+    migrate::migrate(&sharded, 3, &progress).await.unwrap();
+    let current_moves = u64::from(four.key_of(&current.id) != "books");
     assert_eq!(progress.get("examined"), 5);
-    assert_eq!(progress.get("rekeyed"), 4);
+    assert_eq!(progress.get("rekeyed"), 4 + current_moves);
     assert_eq!(progress.get("raced"), 0);
     assert_eq!(
-        listed_titles(app).await,
+        listed_titles(&sharded).await,
         ["Ångström", "Dune", "Éclair", "Foundation", "Zebra"]
     );
-    for book in &legacy {
+    for book in legacy.iter().chain([&current]) {
         assert_eq!(
-            stored_key(app, book).await,
-            title_key(&book.title, &book.id)
+            stored_keys(app, book).await,
+            (title_key(&book.title, &book.id), four.key_of(&book.id))
         );
         let stored = app.store.get(&book.id).await.unwrap().unwrap();
         assert_eq!(
             &stored, book,
-            "nothing but the key changed, not even the version"
+            "nothing but the keys changed, not even the version"
         );
     }
-    assert_eq!(
-        stored_key(app, &current).await,
-        title_key(&current.title, &current.id)
-    );
 
     let again = Progress::new("migrate", migrate::COUNTERS);
-    migrate::migrate(&app.store, 2, &again).await.unwrap();
+    migrate::migrate(&sharded, 2, &again).await.unwrap();
     assert_eq!(again.get("examined"), 5);
     assert_eq!(again.get("rekeyed"), 0);
 }

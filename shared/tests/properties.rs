@@ -95,8 +95,8 @@ proptest! {
 
     /// A cursor decodes to what was encoded, for the same filters only.
     #[test]
-    fn cursors_round_trip(title_key in any::<String>(), id in "[0-9a-f-]{36}", author in proptest::option::of(any::<String>()), genre in proptest::option::of(any::<String>())) {
-        let cursor = Cursor { key: CursorKey { title_key, id }, author: author.clone(), genre: genre.clone() };
+    fn cursors_round_trip(title_key in any::<String>(), author in proptest::option::of(any::<String>()), genre in proptest::option::of(any::<String>())) {
+        let cursor = Cursor { key: CursorKey { title_key }, author: author.clone(), genre: genre.clone() };
         let encoded = cursor.encode(SECRET);
         prop_assert_eq!(Cursor::decode(&encoded, SECRET, author.as_deref(), genre.as_deref()), Ok(cursor.key.clone()));
         let other_author = Some(format!("{}x", author.clone().unwrap_or_default()));
@@ -109,7 +109,7 @@ proptest! {
     fn every_single_byte_tamper_is_refused(title_key in "[a-z]{0,40}", position in any::<prop::sample::Index>(), flip in 1u8..=255) {
         use base64::Engine;
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let cursor = Cursor { key: CursorKey { title_key, id: "id".into() }, author: None, genre: None };
+        let cursor = Cursor { key: CursorKey { title_key }, author: None, genre: None };
         let mut bytes = URL_SAFE_NO_PAD.decode(cursor.encode(SECRET)).unwrap();
         let position = position.index(bytes.len());
         bytes[position] ^= flip;

@@ -72,4 +72,6 @@ fn filter<T>(
 }
 
 #[cfg(test)]
+mod shard_tests;
+#[cfg(test)]
 mod tests;

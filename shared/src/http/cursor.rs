@@ -65,22 +65,19 @@ fn filter_hash(author: Option<&str>, genre: Option<&str>) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..FILTER_HASH_BYTES])
 }
 
-/// The last book of a page, as the index orders it.
+/// The last book of a page, as the index orders it: its `titleKey`, the
+/// position every partition of the listing resumes after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CursorKey {
     /// The book's title sort key.
     #[serde(rename = "t")]
     pub title_key: String,
-    /// The book's id.
-    #[serde(rename = "i")]
-    pub id: String,
 }
 
 impl From<ListPosition> for CursorKey {
     fn from(position: ListPosition) -> Self {
         Self {
             title_key: position.title_key,
-            id: position.id,
         }
     }
 }
@@ -89,7 +86,6 @@ impl From<CursorKey> for ListPosition {
     fn from(key: CursorKey) -> Self {
         Self {
             title_key: key.title_key,
-            id: key.id,
         }
     }
 }
@@ -208,8 +204,7 @@ mod tests {
     fn cursor() -> Cursor {
         Cursor {
             key: CursorKey {
-                title_key: "dune\u{1}0192f0c1-7a9e-7b3c-8d4e-5f6a7b8c9d0e".into(),
-                id: "0192f0c1-7a9e-7b3c-8d4e-5f6a7b8c9d0e".into(),
+                title_key: "dune\u{1}Dune\u{1}0192f0c1-7a9e-7b3c-8d4e-5f6a7b8c9d0e".into(),
             },
             author: Some("Frank Herbert".into()),
             genre: None,

@@ -1,7 +1,7 @@
 //! How a book is laid out as a DynamoDB item (see the table comment in
 //! template.yaml): its keys, its index attributes, and the conversions.
 
-use super::StoreError;
+use super::{ShelfShards, StoreError};
 use crate::domain::collation::fold;
 use crate::domain::{Actor, Book, BookId};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -35,8 +35,9 @@ pub const UPDATED_AT: &str = "updatedAt";
 pub const BOOK_SK: &str = "BOOK";
 /// The `kind` of a book item (stream filters select on it).
 pub const BOOK_KIND: &str = "book";
-/// The one partition of the `byTitle` index: every book is on the shelf.
-pub const SHELF: &str = "books";
+/// The `byTitle` index's partition key: the book's shelf shard
+/// ([`super::ShelfShards::key_of`]).
+pub const SHELF: &str = "shelf";
 /// GSI sort keys are limited to 1,024 bytes: the id and two separators take
 /// 38, the folded title and the exact title share the rest.
 const MAX_TITLE_KEY_TEXT_BYTES: usize = 1024 - 38;
@@ -138,22 +139,13 @@ pub struct StoredBook {
 }
 
 impl BookItem {
-    /// The item of `book`, last written by `by`.
-    fn written_by(book: &Book, by: &Actor) -> Self {
-        Self {
-            updated_by: Some(by.clone()),
-            ..Self::from(book)
-        }
-    }
-}
-
-impl From<&Book> for BookItem {
-    fn from(book: &Book) -> Self {
+    /// The item of `book` on a shelf of `shelf` shards, last written by `by`.
+    fn written_by(book: &Book, by: &Actor, shelf: ShelfShards) -> Self {
         Self {
             pk: book_pk(&book.id),
             sk: BOOK_SK.to_owned(),
             kind: BOOK_KIND.to_owned(),
-            shelf: SHELF.to_owned(),
+            shelf: shelf.key_of(&book.id),
             title_key: title_key(&book.title, &book.id),
             id: book.id.clone(),
             title: book.title.clone(),
@@ -166,7 +158,7 @@ impl From<&Book> for BookItem {
             version: book.version,
             created_at: book.created_at.clone(),
             updated_at: book.updated_at.clone(),
-            updated_by: None,
+            updated_by: Some(by.clone()),
             deleted_by: None,
         }
     }
@@ -186,9 +178,13 @@ impl From<BookItem> for Book {
     }
 }
 
-/// The DynamoDB item of `book`, last written by `by`.
-pub fn to_item(book: &Book, by: &Actor) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::to_item(BookItem::written_by(book, by))
+/// The DynamoDB item of `book` on a shelf of `shelf` shards, last written by `by`.
+pub fn to_item(
+    book: &Book,
+    by: &Actor,
+    shelf: ShelfShards,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(BookItem::written_by(book, by, shelf))
         .map_err(|error| StoreError::Internal(format!("cannot serialise a book: {error}")))
 }
 
@@ -198,6 +194,16 @@ pub fn to_item(book: &Book, by: &Actor) -> Result<HashMap<String, AttributeValue
 /// something this code did not write).
 pub fn book_from_item(item: impl Into<serde_dynamo::Item>) -> Result<Book, StoreError> {
     stored_book_from_item(item).map(|stored| stored.book)
+}
+
+/// A book as an index returns it, with its `titleKey`: the place it has in
+/// the index's order, which a listing merges on and resumes after.
+pub fn keyed_book_from_item(
+    item: HashMap<String, AttributeValue>,
+) -> Result<(String, Book), StoreError> {
+    let item: BookItem = serde_dynamo::from_item(item)
+        .map_err(|error| StoreError::Internal(format!("not a book item: {error}")))?;
+    Ok((item.title_key.clone(), Book::from(item)))
 }
 
 /// Like [`book_from_item`], with who wrote the book (for its history).
@@ -235,9 +241,10 @@ mod tests {
     fn round_trips_through_an_item() {
         for book in [book(Some("SF")), book(None)] {
             let by = Actor::anonymous();
-            let item = to_item(&book, &by).unwrap();
+            let item = to_item(&book, &by, ShelfShards::ONE).unwrap();
             assert_eq!(item["pk"], AttributeValue::S(format!("BOOK#{}", book.id)));
             assert_eq!(item["version"], AttributeValue::N("2".into()));
+            assert_eq!(item["shelf"], AttributeValue::S("books".into()));
             assert_eq!(item.contains_key("genre"), book.genre.is_some());
             assert_eq!(
                 stored_book_from_item(item.clone()).unwrap().updated_by,

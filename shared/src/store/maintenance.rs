@@ -1,6 +1,7 @@
 //! Migrations of stored books: a pass over every book item that rewrites the
-//! index keys derived from its fields ([`super::title_key`]) when the way they
-//! are derived has changed. Only the `bookshelf-admin migrate` command runs it;
+//! index keys derived from its fields when the way they are derived has
+//! changed: its `titleKey` ([`super::title_key`]) and its shelf shard
+//! ([`super::ShelfShards::key_of`], after the shard count changed). Only the `bookshelf-admin migrate` command runs it;
 //! no request does.
 //!
 //! A migration reads the table with a (parallel) Scan: it must visit every
@@ -12,7 +13,7 @@
 //! history entry: the history function skips same-version images), and a run
 //! can be repeated or resumed at will: books already up to date are only read.
 
-use super::item::{BOOK_KIND, PK, TITLE, TITLE_KEY, book_pk, title_key};
+use super::item::{BOOK_KIND, PK, SHELF, TITLE, TITLE_KEY, book_pk, title_key};
 use super::{BookStore, StoreError, classify};
 use crate::domain::BookId;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -45,6 +46,7 @@ struct Keyed {
     id: BookId,
     title: String,
     title_key: Option<String>,
+    shelf: Option<String>,
 }
 
 impl Keyed {
@@ -57,10 +59,17 @@ impl Keyed {
             text(TITLE).ok_or_else(|| StoreError::Internal(format!("book {id} has no title")))?;
         Ok(Self {
             title_key: text(TITLE_KEY),
+            shelf: text(SHELF),
             id,
             title,
         })
     }
+}
+
+/// The keys a book should have.
+struct Keys {
+    title_key: String,
+    shelf: String,
 }
 
 impl BookStore {
@@ -86,11 +95,12 @@ impl BookStore {
             .total_segments(segments)
             .limit(SCAN_PAGE_ITEMS)
             .filter_expression("#kind = :book")
-            .projection_expression("#id, #title, #titleKey")
+            .projection_expression("#id, #title, #titleKey, #shelf")
             .expression_attribute_names("#kind", "kind")
             .expression_attribute_names("#id", "id")
             .expression_attribute_names("#title", TITLE)
             .expression_attribute_names("#titleKey", TITLE_KEY)
+            .expression_attribute_names("#shelf", SHELF)
             .expression_attribute_values(":book", AttributeValue::S(BOOK_KIND.to_owned()))
             .set_exclusive_start_key(start.map(|position| position.0))
             .send()
@@ -103,8 +113,13 @@ impl BookStore {
         for item in output.items.unwrap_or_default() {
             let book = Keyed::from_item(&item)?;
             page.examined += 1;
-            let wanted = title_key(&book.title, &book.id);
-            if book.title_key.as_deref() == Some(wanted.as_str()) {
+            let wanted = Keys {
+                title_key: title_key(&book.title, &book.id),
+                shelf: self.shelf.key_of(&book.id),
+            };
+            if book.title_key.as_deref() == Some(wanted.title_key.as_str())
+                && book.shelf.as_deref() == Some(wanted.shelf.as_str())
+            {
                 continue;
             }
             if self.rekey(&book, wanted).await? {
@@ -118,7 +133,7 @@ impl BookStore {
 
     /// Rewrites one book's keys, on condition that its title and keys are
     /// still those read; `false` when they are not (or the book is gone).
-    async fn rekey(&self, book: &Keyed, title_key: String) -> Result<bool, StoreError> {
+    async fn rekey(&self, book: &Keyed, wanted: Keys) -> Result<bool, StoreError> {
         let mut condition = "attribute_exists(#pk) AND #title = :title".to_owned();
         let mut request = self
             .client
@@ -129,19 +144,26 @@ impl BookStore {
                 super::item::SK,
                 AttributeValue::S(super::item::BOOK_SK.to_owned()),
             )
-            .update_expression("SET #titleKey = :titleKey")
+            .update_expression("SET #titleKey = :titleKey, #shelf = :shelf")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#title", TITLE)
             .expression_attribute_names("#titleKey", TITLE_KEY)
+            .expression_attribute_names("#shelf", SHELF)
             .expression_attribute_values(":title", AttributeValue::S(book.title.clone()))
-            .expression_attribute_values(":titleKey", AttributeValue::S(title_key));
-        match &book.title_key {
-            Some(old) => {
-                condition.push_str(" AND #titleKey = :old");
-                request =
-                    request.expression_attribute_values(":old", AttributeValue::S(old.clone()));
+            .expression_attribute_values(":titleKey", AttributeValue::S(wanted.title_key))
+            .expression_attribute_values(":shelf", AttributeValue::S(wanted.shelf));
+        for (name, placeholder, read) in [
+            ("#titleKey", ":oldTitleKey", &book.title_key),
+            ("#shelf", ":oldShelf", &book.shelf),
+        ] {
+            match read {
+                Some(old) => {
+                    condition.push_str(&format!(" AND {name} = {placeholder}"));
+                    request = request
+                        .expression_attribute_values(placeholder, AttributeValue::S(old.clone()));
+                }
+                None => condition.push_str(&format!(" AND attribute_not_exists({name})")),
             }
-            None => condition.push_str(" AND attribute_not_exists(#titleKey)"),
         }
         match request.condition_expression(condition).send().await {
             Ok(_) => Ok(true),

@@ -11,6 +11,7 @@ mod history;
 mod item;
 mod list;
 mod maintenance;
+mod shelf;
 mod writes;
 
 pub use error::{StoreError, classify};
@@ -18,8 +19,9 @@ pub use expression::Expression;
 pub use history::HistoryPage;
 pub use item::title_key;
 pub use item::{StoredBook, book_from_item, stored_book_from_item, to_item as book_item};
-pub use list::{ListPosition, ListQuery, Page};
+pub use list::{ListPosition, ListQuery, Page, PageCost};
 pub use maintenance::{RekeyPage, ScanPosition};
+pub use shelf::{InvalidShardCount, ShelfShards};
 pub use writes::{CreateOutcome, Updated, VersionCheck};
 
 use std::sync::OnceLock;
@@ -34,15 +36,19 @@ pub struct BookStore {
     /// `client` without retries, for requests a retry could misreport; built on first use.
     single_attempt: OnceLock<Client>,
     table: String,
+    /// How many shard keys the shelf (`byTitle`) spreads books over.
+    shelf: ShelfShards,
 }
 
 impl BookStore {
-    /// A store over `table`, using a client built once per cold start.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    /// A store over `table` whose shelf has `shelf` shards, using a client
+    /// built once per cold start.
+    pub fn new(client: Client, table: impl Into<String>, shelf: ShelfShards) -> Self {
         Self {
             client,
             single_attempt: OnceLock::new(),
             table: table.into(),
+            shelf,
         }
     }
 
@@ -59,6 +65,11 @@ impl BookStore {
                 .build();
             Client::from_conf(config)
         })
+    }
+
+    /// How many shard keys the shelf spreads books over.
+    pub fn shelf(&self) -> ShelfShards {
+        self.shelf
     }
 
     /// The table's name.
