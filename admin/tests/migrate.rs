@@ -32,6 +32,7 @@ async fn listed_titles(store: &BookStore) -> Vec<String> {
     let query = ListQuery {
         author: None,
         genre: None,
+        title_prefix: None,
         limit: 100,
         after: None,
     };

@@ -132,6 +132,7 @@ async fn a_page_reads_every_shard_at_most_twice() {
         let query = ListQuery {
             author: None,
             genre: None,
+            title_prefix: None,
             limit: 25,
             after: after.clone(),
         };

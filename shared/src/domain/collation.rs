@@ -2,7 +2,7 @@
 //! not by code point.
 //!
 //! One folding, [`fold`], makes the text every listing sorts by and every title
-//! search matches against, so order and matching can never disagree:
+//! search ([`TitlePrefix`]) matches against, so order and matching can never disagree:
 //!
 //! 1. NFKD: compatibility forms become their plain letters ("ﬁ" → "fi",
 //!    "Ｄｕｎｅ" → "Dune", "①" → "1") and accented letters split into a base
@@ -93,6 +93,49 @@ fn is_noncharacter(c: char) -> bool {
 /// A code point above every character [`fold`] can produce: `prefix` followed
 /// by it bounds, from above, every fold that starts with `prefix`.
 pub const ABOVE_EVERY_FOLD: char = '\u{10FFFF}';
+
+/// A title search: the start of a title, as a client typed it (`q`), folded
+/// the way titles are ([`fold`]), so "ecl", "ÉCL" and "Ecl" find "Éclair".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitlePrefix(String);
+
+impl TitlePrefix {
+    /// The query parameter a title search is read from.
+    pub const FIELD: &'static str = "q";
+
+    /// Parses what a client typed: the catalogue's text rules
+    /// ([`super::text`]: NFC, trimmed, something visible, no control
+    /// characters), at most 250 characters (a title's limit), and something
+    /// left once folded (not only marks, ignorable or noncharacters).
+    pub fn parse(raw: &str) -> Result<Self, super::FieldError> {
+        let refuse = |message: String| super::FieldError::new(Self::FIELD, message);
+        let text = super::text::normalize(raw).map_err(|error| refuse(error.message().into()))?;
+        let length = text.chars().count();
+        if length > super::MAX_FIELD_CHARS {
+            return Err(refuse(format!(
+                "must be at most {} characters, got {length}",
+                super::MAX_FIELD_CHARS
+            )));
+        }
+        let folded = fold(&text);
+        if folded.is_empty() {
+            return Err(refuse(
+                "must hold a letter, digit or sign a title can start with".into(),
+            ));
+        }
+        Ok(Self(folded))
+    }
+
+    /// The folded prefix: what every matching title's fold starts with.
+    pub fn folded(&self) -> &str {
+        &self.0
+    }
+
+    /// The folded prefix, owned.
+    pub fn into_folded(self) -> String {
+        self.0
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -190,5 +233,21 @@ mod tests {
                 "{title:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_title_search_folds_what_was_typed() {
+        assert_eq!(TitlePrefix::parse("  ÉCL ").unwrap().folded(), "ecl");
+        assert_eq!(TitlePrefix::parse("Straße").unwrap().folded(), "strasse");
+        assert_eq!(
+            TitlePrefix::parse("dune  mes").unwrap().folded(),
+            "dune mes"
+        );
+        for bad in ["", "   ", "\u{301}", "a\u{7}", "\u{FDD0}"] {
+            let error = TitlePrefix::parse(bad).unwrap_err();
+            assert_eq!(error.field, "q", "{bad:?}");
+        }
+        assert!(TitlePrefix::parse(&"a".repeat(250)).is_ok());
+        assert!(TitlePrefix::parse(&"a".repeat(251)).is_err());
     }
 }

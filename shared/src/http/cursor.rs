@@ -40,6 +40,9 @@ pub struct Cursor {
     pub author: Option<String>,
     /// The `genre` filter of the query, if any.
     pub genre: Option<String>,
+    /// The title search of the query (folded, so "Dune" and "dune" are one
+    /// query), if any.
+    pub title_prefix: Option<String>,
 }
 
 /// A cursor as signed: the position, and the filters as a short hash, so a
@@ -52,10 +55,11 @@ struct SignedCursor {
     filters: String,
 }
 
-/// The hash that binds a cursor to its filters (absent and empty differ).
-fn filter_hash(author: Option<&str>, genre: Option<&str>) -> String {
+/// The hash that binds a cursor to its filters and title search (absent and
+/// empty differ).
+fn filter_hash(author: Option<&str>, genre: Option<&str>, title_prefix: Option<&str>) -> String {
     let mut hasher = <Sha256 as sha2::Digest>::new();
-    for filter in [author, genre] {
+    for filter in [author, genre, title_prefix] {
         let bytes = filter.map(str::as_bytes);
         let length = bytes.map_or(u64::MAX, |bytes| bytes.len() as u64);
         sha2::Digest::update(&mut hasher, length.to_be_bytes());
@@ -163,21 +167,26 @@ impl Cursor {
     pub fn encode(&self, secret: &[u8]) -> String {
         let signed = SignedCursor {
             key: self.key.clone(),
-            filters: filter_hash(self.author.as_deref(), self.genre.as_deref()),
+            filters: filter_hash(
+                self.author.as_deref(),
+                self.genre.as_deref(),
+                self.title_prefix.as_deref(),
+            ),
         };
         encode_versioned(LIST_FORMAT_VERSION, &signed, secret)
     }
 
     /// Reads a cursor a client sent back, and checks it belongs to the query
-    /// with filters `author` and `genre`.
+    /// with filters `author` and `genre` and title search `title_prefix`.
     pub fn decode(
         raw: &str,
         secret: &[u8],
         author: Option<&str>,
         genre: Option<&str>,
+        title_prefix: Option<&str>,
     ) -> Result<CursorKey, CursorError> {
         let cursor: SignedCursor = decode_versioned(LIST_FORMAT_VERSION, raw, secret)?;
-        if cursor.filters != filter_hash(author, genre) {
+        if cursor.filters != filter_hash(author, genre, title_prefix) {
             return Err(CursorError::OtherQuery);
         }
         Ok(cursor.key)
@@ -208,6 +217,7 @@ mod tests {
             },
             author: Some("Frank Herbert".into()),
             genre: None,
+            title_prefix: None,
         }
     }
 
@@ -219,7 +229,7 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
-        let key = Cursor::decode(&encoded, SECRET, Some("Frank Herbert"), None).unwrap();
+        let key = Cursor::decode(&encoded, SECRET, Some("Frank Herbert"), None, None).unwrap();
         assert_eq!(key, cursor().key);
     }
 
@@ -227,11 +237,11 @@ mod tests {
     fn refuses_a_cursor_of_another_query() {
         let encoded = cursor().encode(SECRET);
         assert_eq!(
-            Cursor::decode(&encoded, SECRET, None, None),
+            Cursor::decode(&encoded, SECRET, None, None, None),
             Err(CursorError::OtherQuery)
         );
         assert_eq!(
-            Cursor::decode(&encoded, SECRET, Some("Frank Herbert"), Some("SF")),
+            Cursor::decode(&encoded, SECRET, Some("Frank Herbert"), Some("SF"), None),
             Err(CursorError::OtherQuery)
         );
     }
@@ -242,6 +252,7 @@ mod tests {
         let mut with_filters = cursor();
         with_filters.author = Some(long.clone());
         with_filters.genre = Some(long.clone());
+        with_filters.title_prefix = Some(long.clone());
         let without = Cursor {
             author: None,
             genre: None,
@@ -256,18 +267,32 @@ mod tests {
                 &with_filters.encode(SECRET),
                 SECRET,
                 Some(&long),
+                Some(&long),
                 Some(&long)
             ),
             Ok(cursor().key)
         );
         assert_eq!(
-            Cursor::decode(&with_filters.encode(SECRET), SECRET, Some(&long), None),
+            Cursor::decode(
+                &with_filters.encode(SECRET),
+                SECRET,
+                Some(&long),
+                None,
+                None
+            ),
             Err(CursorError::OtherQuery)
         );
-        assert_ne!(filter_hash(None, None), filter_hash(Some(""), None));
         assert_ne!(
-            filter_hash(Some("ab"), Some("c")),
-            filter_hash(Some("a"), Some("bc"))
+            filter_hash(None, None, None),
+            filter_hash(Some(""), None, None)
+        );
+        assert_ne!(
+            filter_hash(Some("ab"), Some("c"), None),
+            filter_hash(Some("a"), Some("bc"), None)
+        );
+        assert_ne!(
+            filter_hash(None, None, Some("dune")),
+            filter_hash(None, None, None)
         );
     }
 
@@ -275,12 +300,12 @@ mod tests {
     fn refuses_another_secret_and_garbage() {
         let encoded = cursor().encode(SECRET);
         assert_eq!(
-            Cursor::decode(&encoded, b"other", Some("Frank Herbert"), None),
+            Cursor::decode(&encoded, b"other", Some("Frank Herbert"), None, None),
             Err(CursorError::Malformed)
         );
         for raw in ["", "x", "!!!", "AAAA", &encoded[..encoded.len() - 2]] {
             assert_eq!(
-                Cursor::decode(raw, SECRET, Some("Frank Herbert"), None),
+                Cursor::decode(raw, SECRET, Some("Frank Herbert"), None, None),
                 Err(CursorError::Malformed),
                 "{raw:?}"
             );
@@ -296,11 +321,11 @@ mod tests {
         bytes.extend_from_slice(&tag[..TAG_BYTES]);
         let raw = URL_SAFE_NO_PAD.encode(&bytes);
         assert_eq!(
-            Cursor::decode(&raw, SECRET, None, None),
+            Cursor::decode(&raw, SECRET, None, None, None),
             Err(CursorError::Outdated)
         );
         assert_eq!(
-            Cursor::decode(&raw, b"other", None, None),
+            Cursor::decode(&raw, b"other", None, None, None),
             Err(CursorError::Malformed)
         );
     }
@@ -314,7 +339,7 @@ mod tests {
             tampered[position] ^= 0x01;
             let raw = URL_SAFE_NO_PAD.encode(&tampered);
             assert_eq!(
-                Cursor::decode(&raw, SECRET, Some("Frank Herbert"), None),
+                Cursor::decode(&raw, SECRET, Some("Frank Herbert"), None, None),
                 Err(CursorError::Malformed),
                 "byte {position}"
             );

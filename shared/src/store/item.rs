@@ -79,6 +79,13 @@ pub fn title_key(title: &str, id: &BookId) -> String {
     format!("{folded}\u{1}{exact}\u{1}{id}")
 }
 
+/// The start of every [`title_key`] whose title folds to something that
+/// starts with `folded` (a folded search, [`crate::domain::collation::TitlePrefix`]):
+/// `folded`, cut as a key's fold is cut.
+pub fn title_key_prefix(folded: &str) -> &str {
+    cut(folded, MAX_FOLDED_BYTES)
+}
+
 /// The longest start of `text` of at most `bytes` bytes that ends on a
 /// character boundary.
 fn cut(text: &str, bytes: usize) -> &str {
@@ -282,6 +289,15 @@ mod tests {
                 title_key("Zebra", &first),
             ]
         );
+    }
+
+    #[test]
+    fn a_searched_prefix_starts_every_matching_key() {
+        let id = BookId::generate();
+        let key = title_key("Éclair de lune", &id);
+        assert!(key.starts_with(title_key_prefix(&fold("ÉCL"))));
+        assert!(key.starts_with(title_key_prefix(&fold("eclair de"))));
+        assert!(!key.starts_with(title_key_prefix(&fold("ecla de"))));
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //!
 //! A listing reads one or more partitions of one index, each sorted by
 //! `titleKey`: the shelf's N shards ([`ShelfShards`]) for the whole shelf or a
-//! title search, or the one partition of an author, a genre, or both. A page
+//! title search, or the one partition of an author, a genre, or both. A title
+//! search is a key condition on the same sort key (the range of keys that
+//! start with the folded text), so it combines with every filter and pages
+//! like any listing. A page
 //! is a k-way merge of those partitions' Queries (one partition: the merge
 //! of one), resumed strictly after the last `titleKey` it returned: a
 //! position that is every partition's, since each holds only its own books.
@@ -18,6 +21,7 @@ use super::item::{TITLE_KEY, keyed_book_from_item};
 use super::shelf::ShelfShards;
 use super::{BookStore, StoreError, classify};
 use crate::domain::Book;
+use crate::domain::collation::ABOVE_EVERY_FOLD;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use std::collections::{HashMap, VecDeque};
 
@@ -37,6 +41,9 @@ pub struct ListQuery {
     pub author: Option<String>,
     /// Only books of exactly this genre.
     pub genre: Option<String>,
+    /// Only books whose title's fold starts with this folded text (a title
+    /// search: [`crate::domain::collation::TitlePrefix::folded`]).
+    pub title_prefix: Option<String>,
     /// Page size, 1 to 100.
     pub limit: usize,
     /// Start after this book (from a cursor).
@@ -70,6 +77,8 @@ struct IndexPlan {
     index: &'static str,
     partition_attribute: &'static str,
     partitions: Vec<String>,
+    /// The start every listed key has (a title search), if any.
+    prefix: Option<String>,
 }
 
 impl IndexPlan {
@@ -91,6 +100,49 @@ impl IndexPlan {
             index,
             partition_attribute,
             partitions,
+            prefix: query
+                .title_prefix
+                .as_deref()
+                .map(|folded| super::item::title_key_prefix(folded).to_owned()),
+        }
+    }
+}
+
+/// Which sort keys of a partition a Query reads.
+#[derive(Debug, PartialEq, Eq)]
+enum KeyRange {
+    /// Every key.
+    All,
+    /// Every key after this one.
+    After(String),
+    /// Every key from the first to the second, both included.
+    Between(String, String),
+    /// None (a position past the end of a title search's range).
+    Empty,
+}
+
+impl KeyRange {
+    /// The keys after `after` (if any) that start with `prefix` (if any).
+    /// No key starts with another key (each ends with its id), so the keys
+    /// after `after` are those from `after` + U+0001 on; and every key that
+    /// starts with `prefix` lies from `prefix` to `prefix` + U+10FFFF, a code
+    /// point no fold holds ([`ABOVE_EVERY_FOLD`]).
+    fn of(after: Option<&ListPosition>, prefix: Option<&str>) -> Self {
+        let Some(prefix) = prefix else {
+            return match after {
+                None => Self::All,
+                Some(after) => Self::After(after.title_key.clone()),
+            };
+        };
+        let high = format!("{prefix}{ABOVE_EVERY_FOLD}");
+        let low = match after {
+            None => prefix.to_owned(),
+            Some(after) => format!("{}\u{1}", after.title_key).max(prefix.to_owned()),
+        };
+        if low > high {
+            Self::Empty
+        } else {
+            Self::Between(low, high)
         }
     }
 }
@@ -231,12 +283,25 @@ impl BookStore {
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_exclusive_start_key(run.resume.clone());
-        request = match after {
-            None => request.key_condition_expression("#partition = :partition"),
-            Some(after) => request
+        let range = KeyRange::of(after, plan.prefix.as_deref());
+        request = match range {
+            KeyRange::All => request.key_condition_expression("#partition = :partition"),
+            KeyRange::After(after) => request
                 .key_condition_expression("#partition = :partition AND #key > :after")
                 .expression_attribute_names("#key", TITLE_KEY)
-                .expression_attribute_values(":after", AttributeValue::S(after.title_key.clone())),
+                .expression_attribute_values(":after", AttributeValue::S(after)),
+            KeyRange::Between(low, high) => request
+                .key_condition_expression("#partition = :partition AND #key BETWEEN :low AND :high")
+                .expression_attribute_names("#key", TITLE_KEY)
+                .expression_attribute_values(":low", AttributeValue::S(low))
+                .expression_attribute_values(":high", AttributeValue::S(high)),
+            KeyRange::Empty => {
+                return Ok(PartitionRead {
+                    books: Vec::new(),
+                    resume: None,
+                    read_units: 0.0,
+                });
+            }
         };
         let output = request.send().await.map_err(classify)?;
         let books = output
@@ -266,6 +331,36 @@ struct PartitionRead {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn after(key: &str) -> ListPosition {
+        ListPosition {
+            title_key: key.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_search_reads_the_keys_that_start_with_it_after_the_position() {
+        assert_eq!(KeyRange::of(None, None), KeyRange::All);
+        assert_eq!(
+            KeyRange::of(Some(&after("dune\u{1}Dune\u{1}x")), None),
+            KeyRange::After("dune\u{1}Dune\u{1}x".into())
+        );
+        assert_eq!(
+            KeyRange::of(None, Some("ecl")),
+            KeyRange::Between("ecl".into(), "ecl\u{10FFFF}".into())
+        );
+        assert_eq!(
+            KeyRange::of(Some(&after("eclair\u{1}Éclair\u{1}x")), Some("ecl")),
+            KeyRange::Between(
+                "eclair\u{1}Éclair\u{1}x\u{1}".into(),
+                "ecl\u{10FFFF}".into()
+            )
+        );
+        assert_eq!(
+            KeyRange::of(Some(&after("zebra\u{1}Zebra\u{1}x")), Some("ecl")),
+            KeyRange::Empty
+        );
+    }
 
     #[test]
     fn the_first_round_asks_each_partition_for_its_share_and_two() {

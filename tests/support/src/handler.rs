@@ -96,6 +96,7 @@ pub async fn stored_count(app: &App) -> usize {
     let query = bookshelf::store::ListQuery {
         author: None,
         genre: None,
+        title_prefix: None,
         limit: 100,
         after: None,
     };
