@@ -8,6 +8,7 @@
 mod error;
 mod expression;
 mod history;
+mod import;
 mod item;
 mod list;
 mod maintenance;
@@ -17,6 +18,7 @@ mod writes;
 pub use error::{StoreError, classify};
 pub use expression::Expression;
 pub use history::HistoryPage;
+pub use import::{IMPORT_BATCH, ImportBatch};
 pub use item::{StoredBook, book_from_item, stored_book_from_item, to_item as book_item};
 pub use item::{title_key, title_key_prefix};
 pub use list::{ListPosition, ListQuery, Page, PageCost};
