@@ -38,7 +38,7 @@ export SAM_CLI_TELEMETRY ?= 0
 # with zig through `python3 -m ziglang`, so the venv's bin must come first.
 validate policy-test sam-build deploy events: export PATH := $(VENV_BIN):$(PATH)
 
-.PHONY: help setup setup-release dev fmt lint validate policy-test test contract-test browser-test sam-build deploy events bench bench-runner clean clean-tools
+.PHONY: help setup setup-release dev fmt lint validate policy-test test contract-test browser-test sam-build deploy events bench bench-runner clean clean-tools scale-bench
 
 help: ## List the targets
 	@echo 'Usage: make <target>'
@@ -124,6 +124,13 @@ bench-runner: setup ## The local runner's throughput with release binaries, scal
 bench: setup-release ## Measure size, cold start, warm latency and memory of every function vs a naive build and a Python peer; writes docs/BENCHMARKS.md (~15 min; BENCH_ARGS=--quick)
 	bash bench/setup-python.sh
 	cargo run --release -q -p bookshelf-bench -- $(BENCH_ARGS)
+
+# Extra arguments for the scale benchmark, e.g. `make scale-bench SCALE_ARGS="--seed-books 100000"`
+# (`cargo run -p bookshelf-scale -- --help` lists them).
+SCALE_ARGS ?=
+
+scale-bench: setup ## A million generated books through bookshelf-admin import into DynamoDB Local: listing p50/p99 and costs at N = 1 and the default ShelfShards, and the computed write capacity; writes docs/SCALE.md (long: the import runs at DynamoDB Local's pace)
+	cargo run --release -q -p bookshelf-scale -- $(SCALE_ARGS)
 
 clean: ## Remove build outputs (target/, .aws-sam/)
 	cargo clean

@@ -195,7 +195,7 @@ async fn once(
                 created_at: now.clone(),
                 updated_at: now,
             };
-            let item = book_item(&book, &Actor::anonymous())?;
+            let item = book_item(&book, &Actor::anonymous(), table.shelf)?;
             let started = Instant::now();
             client
                 .put_item()

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use bookshelf::domain::Actor;
-use bookshelf::store::book_item;
+use bookshelf::store::{ShelfShards, book_item};
 use bookshelf::{Book, BookId};
 use bookshelf_local::tables;
 use bookshelf_local::template::Template;
@@ -58,6 +58,9 @@ pub struct BenchTable {
     pub client: Client,
     /// Its name.
     pub name: String,
+    /// The shelf's shard count the functions run with (the template's
+    /// `ShelfShards` default), so seeded books sit where they list them.
+    pub shelf: ShelfShards,
 }
 
 impl BenchTable {
@@ -70,11 +73,19 @@ impl BenchTable {
         let table = template
             .table(LOGICAL_ID)
             .ok_or("template.yaml declares no BooksTable")?;
+        let shelf = template
+            .parameters
+            .get("ShelfShards")
+            .cloned()
+            .flatten()
+            .ok_or("template.yaml gives ShelfShards no default")?;
+        let shelf = ShelfShards::parse(&shelf)?;
         let client = bookshelf_local::client::dynamodb(endpoint).await;
         tables::create_table(&client, table, name).await?;
         Ok(BenchTable {
             client,
             name: name.to_owned(),
+            shelf,
         })
     }
 
@@ -90,11 +101,12 @@ impl BenchTable {
         let ids = books.iter().map(|b| b.id.clone()).collect();
         let permits = Arc::new(Semaphore::new(IN_FLIGHT));
         let mut tasks = JoinSet::new();
+        let shelf = self.shelf;
         for chunk in books.chunks(BATCH) {
             let requests = chunk
                 .iter()
                 .map(|b| {
-                    let item = book_item(b, &Actor::anonymous())?;
+                    let item = book_item(b, &Actor::anonymous(), shelf)?;
                     Ok(WriteRequest::builder()
                         .put_request(PutRequest::builder().set_item(Some(item)).build()?)
                         .build())

@@ -415,6 +415,38 @@ test('filter by author and by genre', { timeout: TEST_TIMEOUT_MS }, async (t) =>
   assert.deepEqual(await titlesShown(page), ['Sonnets']);
 });
 
+test('search titles by their start, ignoring case and accents, with a filter or without', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const author = `Searcher ${RUN}`;
+  const other = `Other ${RUN}`;
+  await seed(`Éclair ${RUN}`, author, null);
+  await seed(`eclipse ${RUN}`, other, null);
+  await seed(`Ecology ${RUN}`, author, null);
+  const page = await openPage(t, '', { user: null });
+  const search = page.getByRole('search');
+
+  await search.getByLabel('Title starts with').fill(`ECLAIR ${RUN}`);
+  await page.getByRole('button', { name: 'Filter', exact: true }).click();
+  await eventually(async () => assert.deepEqual(await titlesShown(page), [`Éclair ${RUN}`]));
+  assert.equal(new URL(page.url()).searchParams.get('q'), `ECLAIR ${RUN}`, 'the search is in the address');
+  assert.match(await page.getByTestId('summary').textContent(), /titles starting with “ECLAIR/);
+
+  // With an author: only theirs.
+  await search.getByLabel('Title starts with').fill('Écl');
+  await search.getByLabel('Author').fill(author);
+  await page.getByRole('button', { name: 'Filter', exact: true }).click();
+  await eventually(async () => assert.deepEqual(await titlesShown(page), [`Éclair ${RUN}`]));
+
+  // A reload keeps the search; Clear drops it.
+  await page.reload();
+  await shelfLoaded(page);
+  assert.deepEqual(await titlesShown(page), [`Éclair ${RUN}`]);
+  assert.equal(await search.getByLabel('Title starts with').inputValue(), 'Écl');
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await shelfLoaded(page);
+  assert.equal(await search.getByLabel('Title starts with').inputValue(), '');
+  assert.equal(new URL(page.url()).searchParams.get('q'), null);
+});
+
 test('page through a long shelf', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const author = `Prolific ${RUN}`;
   const titles = Array.from({ length: 13 }, (_, i) => `Volume ${String(i + 1).padStart(2, '0')}`);

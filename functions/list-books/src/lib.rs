@@ -1,8 +1,11 @@
-//! `GET /books`: one page of books sorted by title (case-insensitively), then
-//! id. Query: `limit` (1–100, default 25), `cursor` (a `nextCursor` returned
-//! earlier), `author` and `genre` (exact matches). Every page is one or a few
+//! `GET /books`: one page of books in catalogue order (the title folded
+//! case- and accent-insensitively, then the exact title, then the id). Query:
+//! `limit` (1–100, default 25), `cursor` (a `nextCursor` returned earlier),
+//! `author` and `genre` (exact matches), `q` (titles that start with it, folded
+//! as titles are sorted; combines with either filter or both). Every page is one or a few
 //! DynamoDB Queries on an index, never a Scan.
 
+use bookshelf::domain::collation::TitlePrefix;
 use bookshelf::domain::{Author, FieldError, Genre};
 use bookshelf::http::{Cursor, ItemsPage, json_response, page_limit, query_param};
 use bookshelf::store::{ListPosition, ListQuery};
@@ -14,6 +17,12 @@ use lambda_http::{Body, Request, Response};
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let author = filter(&request, Author::FIELD, Author::parse, Author::into_string)?;
     let genre = filter(&request, Genre::FIELD, Genre::parse, Genre::into_string)?;
+    let title_prefix = filter(
+        &request,
+        TitlePrefix::FIELD,
+        TitlePrefix::parse,
+        TitlePrefix::into_folded,
+    )?;
     let limit = page_limit(&request)?;
     let after = query_param(&request, "cursor")?
         .map(|raw| {
@@ -22,6 +31,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
                 app.cursor_secret()?,
                 author.as_deref(),
                 genre.as_deref(),
+                title_prefix.as_deref(),
             )
             .map(ListPosition::from)
             .map_err(|error| ApiError::BadRequest(error.to_string()))
@@ -32,6 +42,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         .list(&ListQuery {
             author: author.clone(),
             genre: genre.clone(),
+            title_prefix: title_prefix.clone(),
             limit,
             after,
         })
@@ -42,6 +53,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
             key: position.into(),
             author,
             genre,
+            title_prefix,
         };
         cursor.encode(secret)
     });
@@ -54,7 +66,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     ))
 }
 
-/// An exact-match filter, trimmed like the stored field it is compared with.
+/// A filter (an exact match, trimmed like the stored field it is compared
+/// with) or the title search (folded); a bad one is a 400 naming it.
 fn filter<T>(
     request: &Request,
     name: &str,
@@ -70,5 +83,9 @@ fn filter<T>(
         .transpose()
 }
 
+#[cfg(test)]
+mod search_tests;
+#[cfg(test)]
+mod shard_tests;
 #[cfg(test)]
 mod tests;

@@ -47,15 +47,51 @@ async fn an_empty_shelf_is_one_empty_page() {
 }
 
 #[tokio::test]
-async fn sorts_by_title_ignoring_case_then_by_id() {
+async fn sorts_by_title_ignoring_case_then_by_exact_title_then_by_id() {
     let app = app().await;
     let first_b = seed(app, "b", "A", None).await;
-    for title in ["Zebra", "apple", "Banana", "B"] {
+    for title in ["Zebra", "apple", "Banana", "B", "b"] {
         seed(app, title, "A", None).await;
     }
     let page = call(app, handle, &list(&[])).await.json();
-    assert_eq!(titles(&page), ["apple", "b", "B", "Banana", "Zebra"]);
-    assert_eq!(page["items"][1]["id"], first_b.id.as_str());
+    assert_eq!(titles(&page), ["apple", "B", "b", "b", "Banana", "Zebra"]);
+    assert_eq!(page["items"][2]["id"], first_b.id.as_str());
+}
+
+#[tokio::test]
+async fn sorts_as_a_catalogue_files_ignoring_accents_and_case() {
+    let app = app().await;
+    for title in [
+        "Zebra",
+        "été",
+        "Foundation",
+        "Éclair",
+        "Dune",
+        "Ångström",
+        "strasse",
+        "Straße",
+        "Anathem",
+    ] {
+        seed(app, title, "A", None).await;
+    }
+    // Two pages, so the order holds across a cursor too. "Straße" and
+    // "strasse" fold alike: the exact titles break the tie ("S" < "s").
+    let pages = all_pages(app, &[("limit", "4")]).await;
+    let listed: Vec<String> = pages.iter().flat_map(titles).collect();
+    assert_eq!(
+        listed,
+        [
+            "Anathem",
+            "Ångström",
+            "Dune",
+            "Éclair",
+            "été",
+            "Foundation",
+            "Straße",
+            "strasse",
+            "Zebra"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -184,6 +220,39 @@ async fn tampered_or_foreign_cursors_are_400() {
     assert_problem(&other_query, 400, "bad-request");
     let same = call(app, handle, &list(&[("limit", "1"), ("cursor", &cursor)])).await;
     assert_eq!(titles(&same.json()), ["Book 1"]);
+}
+
+/// A cursor as the release before catalogue order signed it (format 2): a
+/// lower-cased title key.
+fn format_2_cursor(title_key: &str, id: &str) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let mut bytes = vec![2];
+    let payload = serde_json::json!({"k": {"t": title_key, "i": id}, "f": "AAAAAAAAAAAAAAAA"});
+    bytes.extend(serde_json::to_vec(&payload).unwrap());
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(
+        bookshelf_testing::TEST_CURSOR_SECRET.as_bytes(),
+    )
+    .unwrap();
+    mac.update(&bytes);
+    bytes.extend_from_slice(&mac.finalize().into_bytes()[..16]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[tokio::test]
+async fn a_cursor_of_the_earlier_sort_order_is_a_clear_400() {
+    let app = app().await;
+    let book = seed(app, "Éclair", "A", None).await;
+    let old = format_2_cursor(&format!("éclair\u{1}{}", book.id), book.id.as_str());
+    let response = call(app, handle, &list(&[("cursor", &old)])).await;
+    let problem = assert_problem(&response, 400, "bad-request");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("earlier version of this API"),
+        "{problem}"
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,9 @@
 //! idempotent: a redelivered record finds its entry already stored and leaves
 //! it alone. A record that cannot be recorded is reported as a batch item
 //! failure (`ReportBatchItemFailures`) while the rest of the batch is still
-//! recorded; Lambda then retries from that record.
+//! recorded; Lambda then retries from that record. When the store is
+//! unavailable (an outage, throttling), the rest of the batch is reported
+//! failed without trying, so a long batch ends well within the timeout.
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -28,6 +30,9 @@ pub enum RecordError {
     /// An image is not a well-formed book, or the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Not tried: the store was unavailable for an earlier record of the batch.
+    #[error("not tried: the store was unavailable for an earlier record of the batch")]
+    NotTried,
 }
 
 /// Records every book change in one batch of stream records.
@@ -37,12 +42,23 @@ pub async fn handle(
 ) -> Result<DynamoDbEventResponse, lambda_http::Error> {
     let mut response = DynamoDbEventResponse::default();
     let mut recorded = 0_u32;
+    // Once the store is unavailable, the rest of the batch is reported
+    // without trying: Lambda redelivers a stream from its first failed
+    // record anyway, and trying each one would spend the invocation's time
+    // on retries until it timed out.
+    let mut unavailable = false;
     for record in &event.payload.records {
         if !is_book_record(record) {
             tracing::debug!(event_id = %record.event_id, "not a book item; skipped");
             continue;
         }
-        if let Err(error) = record_change(app, record).await {
+        let result = if unavailable {
+            Err(RecordError::NotTried)
+        } else {
+            record_change(app, record).await
+        };
+        if let Err(error) = result {
+            unavailable |= matches!(error, RecordError::Store(StoreError::Unavailable(_)));
             tracing::warn!(event_id = %record.event_id, %error, "reported as a batch item failure");
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = record.change.sequence_number.clone();

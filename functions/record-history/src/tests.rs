@@ -185,3 +185,51 @@ async fn each_entry_says_who_made_the_change_and_a_deletes_mark_is_no_entry() {
     assert_eq!(by(0), Some("bob"), "the delete is by whoever marked it");
     assert_eq!(by(1), Some(bookshelf_testing::test_writer().name.as_str()));
 }
+
+/// A stand-in for an unreachable DynamoDB: accepts connections, counts them,
+/// and closes each at once (a request sent to it fails as a dispatch failure).
+async fn counting_black_hole() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = count.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (format!("http://{address}"), count)
+}
+
+#[tokio::test]
+async fn an_unavailable_store_fails_the_rest_of_the_batch_without_trying_it() {
+    let (endpoint, connections) = counting_black_hole().await;
+    let client = bookshelf_local::client::dynamodb(&endpoint).await;
+    let config = bookshelf::Config {
+        table_name: "unreachable".into(),
+        cursor_secret: None,
+        shelf_shards: bookshelf::store::ShelfShards::ONE,
+        allow_anonymous_writes: false,
+    };
+    let app: &'static App = Box::leak(Box::new(App::new(client, config)));
+    let book = Book::create(
+        bookshelf::domain::BookFields {
+            title: bookshelf::domain::Title::parse("Dune").unwrap(),
+            author: bookshelf::domain::Author::parse("Frank Herbert").unwrap(),
+            genre: None,
+        },
+        "2026-11-24T12:00:00Z".into(),
+    );
+    let (created, updated) = life(&book);
+    let event = stream_event(&[
+        stream_record(401, None, Some(&created)),
+        stream_record(402, Some(&created), Some(&updated)),
+        stream_record(403, Some(&updated), None),
+    ]);
+    let response = deliver(app, &event).await;
+    assert_eq!(failures(&response), ["401", "402", "403"]);
+    let tried = connections.load(std::sync::atomic::Ordering::SeqCst);
+    // One record's request and the SDK's retries of it: not three records' worth.
+    assert!((1..=3).contains(&tried), "{tried} connections");
+}

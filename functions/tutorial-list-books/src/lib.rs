@@ -27,6 +27,7 @@ pub async fn answer(app: &App, cap: usize) -> Result<Response<Body>, ApiError> {
     let mut query = ListQuery {
         author: None,
         genre: None,
+        title_prefix: None,
         limit: 100.min(cap),
         after: None,
     };
@@ -48,6 +49,7 @@ pub async fn answer(app: &App, cap: usize) -> Result<Response<Body>, ApiError> {
             key: position.into(),
             author: None,
             genre: None,
+            title_prefix: None,
         };
         let link = format!(
             "</books?limit=100&cursor={}>; rel=\"next\"",

@@ -52,6 +52,7 @@ async fn a_shelf_past_the_cap_answers_the_cap_and_links_to_the_rest() {
         bookshelf_testing::TEST_CURSOR_SECRET.as_bytes(),
         None,
         None,
+        None,
     )
     .unwrap();
     let rest = app
@@ -59,6 +60,7 @@ async fn a_shelf_past_the_cap_answers_the_cap_and_links_to_the_rest() {
         .list(&ListQuery {
             author: None,
             genre: None,
+            title_prefix: None,
             limit: 100,
             after: Some(key.into()),
         })

@@ -466,6 +466,7 @@ function drawAccount() {
 // ------------------------------------------------------------------ shelf
 
 const shelf = {
+  q: '', // the start of a title (GET /books?q=…)
   author: '',
   genre: '',
   limit: '25',
@@ -477,13 +478,15 @@ const shelf = {
   loads: 0, // only the newest load may draw the shelf
 };
 
-/** Reads the filter and page size from the address (`/?author=…&genre=…&limit=…`). */
+/** Reads the search, filter and page size from the address (`/?q=…&author=…&genre=…&limit=…`). */
 function readAddress() {
   const params = new URLSearchParams(location.search);
+  shelf.q = (params.get('q') || '').trim();
   shelf.author = (params.get('author') || '').trim();
   shelf.genre = (params.get('genre') || '').trim();
   shelf.limit = PAGE_SIZES.includes(params.get('limit')) ? params.get('limit') : '25';
   shelf.cursors = [null];
+  $('filter-q').value = shelf.q;
   $('filter-author').value = shelf.author;
   $('filter-genre').value = shelf.genre;
   $('page-size').value = shelf.limit;
@@ -491,6 +494,7 @@ function readAddress() {
 
 function writeAddress() {
   const params = new URLSearchParams();
+  if (shelf.q) params.set('q', shelf.q);
   if (shelf.author) params.set('author', shelf.author);
   if (shelf.genre) params.set('genre', shelf.genre);
   if (shelf.limit !== '25') params.set('limit', shelf.limit);
@@ -501,12 +505,14 @@ function writeAddress() {
   }
 }
 
-/** Applies a filter (from the form or a click in the list) and shows its first page. */
-function applyFilter({ author = shelf.author, genre = shelf.genre, limit = shelf.limit } = {}) {
+/** Applies a search and filter (from the form or a click in the list) and shows its first page. */
+function applyFilter({ q = shelf.q, author = shelf.author, genre = shelf.genre, limit = shelf.limit } = {}) {
+  shelf.q = q.trim();
   shelf.author = author.trim();
   shelf.genre = genre.trim();
   shelf.limit = limit;
   shelf.cursors = [null];
+  $('filter-q').value = shelf.q;
   $('filter-author').value = shelf.author;
   $('filter-genre').value = shelf.genre;
   $('page-size').value = shelf.limit;
@@ -518,6 +524,7 @@ function applyFilter({ author = shelf.author, genre = shelf.genre, limit = shelf
 async function loadShelf() {
   const load = ++shelf.loads;
   const params = new URLSearchParams({ limit: shelf.limit });
+  if (shelf.q) params.set('q', shelf.q);
   if (shelf.author) params.set('author', shelf.author);
   if (shelf.genre) params.set('genre', shelf.genre);
   const cursor = shelf.cursors[shelf.cursors.length - 1];
@@ -567,7 +574,7 @@ function drawShelf(failure = shelf.failure) {
   ));
   $('book-rows').replaceChildren(...rows);
 
-  const filtered = shelf.author || shelf.genre;
+  const filtered = shelf.q || shelf.author || shelf.genre;
   const message = $('shelf-message');
   if (failure) {
     message.textContent = failure;
@@ -585,6 +592,7 @@ function drawShelf(failure = shelf.failure) {
   document.querySelector('table.books').hidden = rows.length === 0;
 
   const parts = [];
+  if (shelf.q) parts.push(`titles starting with ${quoted(shelf.q)}`);
   if (shelf.author) parts.push(`by ${shelf.author}`);
   if (shelf.genre) parts.push(`in ${shelf.genre}`);
   $('shelf-summary').textContent = failure ? '' : `${rows.length} ${rows.length === 1 ? 'book' : 'books'} on this page${parts.length ? ', ' + parts.join(', ') : ''}`;
@@ -609,7 +617,7 @@ function filterLink(label, filter, text) {
     onclick: (event) => {
       if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
       event.preventDefault();
-      applyFilter({ author: filter.author || '', genre: filter.genre || '' });
+      applyFilter({ q: '', author: filter.author || '', genre: filter.genre || '' });
     },
   }, text);
 }
@@ -1099,9 +1107,9 @@ async function start() {
   $('add-book').addEventListener('click', openAdd);
   $('filter-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    applyFilter({ author: $('filter-author').value, genre: $('filter-genre').value, limit: $('page-size').value });
+    applyFilter({ q: $('filter-q').value, author: $('filter-author').value, genre: $('filter-genre').value, limit: $('page-size').value });
   });
-  $('clear-filter').addEventListener('click', () => applyFilter({ author: '', genre: '' }));
+  $('clear-filter').addEventListener('click', () => applyFilter({ q: '', author: '', genre: '' }));
   $('page-size').addEventListener('change', () => applyFilter({ limit: $('page-size').value }));
   $('prev-page').addEventListener('click', () => {
     if (shelf.cursors.length > 1) {

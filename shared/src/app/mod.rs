@@ -16,7 +16,7 @@ mod runtime;
 pub use runtime::{emit, respond, run, run_events, run_without_table};
 
 use crate::http::ApiError;
-use crate::store::BookStore;
+use crate::store::{BookStore, ShelfShards};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -33,24 +33,40 @@ pub struct Config {
     /// `CURSOR_SECRET`: the key that signs list cursors; only the functions
     /// that page (and so sign cursors) are given it.
     pub cursor_secret: Option<Vec<u8>>,
+    /// `SHELF_SHARDS`: how many shard keys the shelf spreads books over (the
+    /// stack's `ShelfShards` parameter; every function gets it, since creates
+    /// place books and listings read every shard).
+    pub shelf_shards: ShelfShards,
     /// `ALLOW_ANONYMOUS_WRITES=true`: writes without a signed-in caller are
     /// performed as "anonymous" (only for `sam local start-api`; the template
     /// never sets it in `prod`).
     pub allow_anonymous_writes: bool,
 }
 
-/// A required environment variable is missing: the function cannot start.
+/// A required environment variable is missing or invalid: the function
+/// cannot start.
 #[derive(Debug, thiserror::Error)]
-#[error("the environment variable {0} must be set")]
-pub struct MissingVariable(&'static str);
+pub enum MissingVariable {
+    /// Not set, or empty.
+    #[error("the environment variable {0} must be set")]
+    Missing(&'static str),
+    /// Set to something it cannot be.
+    #[error("the environment variable {0}: {1}")]
+    Invalid(&'static str, String),
+}
 
 impl Config {
-    /// Reads `TABLE_NAME` (required) and `CURSOR_SECRET` (where given).
+    /// Reads `TABLE_NAME` and `SHELF_SHARDS` (required) and `CURSOR_SECRET`
+    /// (where given). A function never guesses the shard count: one that
+    /// read fewer shards than the books are on would list only some of them.
     pub fn from_env() -> Result<Self, MissingVariable> {
         let variable =
             |name: &'static str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let shards = variable("SHELF_SHARDS").ok_or(MissingVariable::Missing("SHELF_SHARDS"))?;
         Ok(Self {
-            table_name: variable("TABLE_NAME").ok_or(MissingVariable("TABLE_NAME"))?,
+            table_name: variable("TABLE_NAME").ok_or(MissingVariable::Missing("TABLE_NAME"))?,
+            shelf_shards: ShelfShards::parse(&shards)
+                .map_err(|error| MissingVariable::Invalid("SHELF_SHARDS", error.to_string()))?,
             cursor_secret: variable("CURSOR_SECRET").map(String::into_bytes),
             allow_anonymous_writes: variable("ALLOW_ANONYMOUS_WRITES")
                 .is_some_and(|value| value.eq_ignore_ascii_case("true")),
@@ -87,7 +103,7 @@ impl App {
     /// An app over `client` with `config`.
     pub fn new(client: Client, config: Config) -> Self {
         Self {
-            store: BookStore::new(client, config.table_name),
+            store: BookStore::new(client, config.table_name, config.shelf_shards),
             cursor_secret: config.cursor_secret,
             allow_anonymous_writes: config.allow_anonymous_writes,
         }
@@ -122,7 +138,7 @@ impl App {
 /// reports an init error instead of starting without credentials.
 pub fn dynamodb_client() -> Result<Client, MissingVariable> {
     let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let required = |name: &'static str| variable(name).ok_or(MissingVariable(name));
+    let required = |name: &'static str| variable(name).ok_or(MissingVariable::Missing(name));
     // The region and the role's credentials come straight from the environment, where
     // Lambda puts them: no default provider chain (profile files, web identity,
     // container and IMDS providers, STS), so no work for it at init and none of its

@@ -76,7 +76,7 @@ macro_rules! text_field {
 }
 
 text_field!(
-    /// A book's title: required, shown and sorted on (case-insensitively).
+    /// A book's title: required, shown and sorted on (as a catalogue files: `super::collation`).
     Title,
     "title"
 );

@@ -8,6 +8,7 @@
 
 mod actor;
 pub mod clock;
+pub mod collation;
 mod fields;
 pub mod history;
 mod input;

@@ -1,7 +1,8 @@
 //! How a book is laid out as a DynamoDB item (see the table comment in
 //! template.yaml): its keys, its index attributes, and the conversions.
 
-use super::StoreError;
+use super::{ShelfShards, StoreError};
+use crate::domain::collation::fold;
 use crate::domain::{Actor, Book, BookId};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
@@ -34,10 +35,16 @@ pub const UPDATED_AT: &str = "updatedAt";
 pub const BOOK_SK: &str = "BOOK";
 /// The `kind` of a book item (stream filters select on it).
 pub const BOOK_KIND: &str = "book";
-/// The one partition of the `byTitle` index: every book is on the shelf.
-pub const SHELF: &str = "books";
-/// GSI sort keys are limited to 1,024 bytes; the id and separator need 37.
-const MAX_TITLE_KEY_PREFIX_BYTES: usize = 960;
+/// The `byTitle` index's partition key: the book's shelf shard
+/// ([`super::ShelfShards::key_of`]).
+pub const SHELF: &str = "shelf";
+/// GSI sort keys are limited to 1,024 bytes: the id and two separators take
+/// 38, the folded title and the exact title share the rest.
+const MAX_TITLE_KEY_TEXT_BYTES: usize = 1024 - 38;
+/// The folded title's share when both do not fit: it decides the order, so it
+/// gets most (a title of 250 characters folds to at most a few hundred bytes
+/// in every script but the rarest compatibility expansions).
+const MAX_FOLDED_BYTES: usize = 900;
 
 /// What every book's partition key starts with.
 pub const BOOK_PK_PREFIX: &str = "BOOK#";
@@ -55,17 +62,38 @@ pub fn book_key(id: &BookId) -> HashMap<String, AttributeValue> {
     ])
 }
 
-/// The sort key of every index: the lower-cased title, then U+0001 (below any
-/// character a title may hold) and the id, so books sort by title
-/// case-insensitively and then by id. Titles past 960 bytes of lower-cased UTF-8
-/// are cut at a character boundary; such ties fall back to the id.
+/// The sort key of every index: the title's catalogue fold
+/// ([`crate::domain::collation::fold`]), U+0001, the exact title, U+0001, the
+/// id. Books then sort as a catalogue files them (case- and accent-insensitively),
+/// ties by the exact title (code point order), then by id; U+0001 sorts below
+/// any character a title or its fold may hold, so "Dune" files before "Dune
+/// Messiah". Past 986 bytes the fold keeps up to 900 and the exact title the
+/// rest, each cut at a character boundary; ties past the cut fall to the id.
 pub fn title_key(title: &str, id: &BookId) -> String {
-    let lower = title.to_lowercase();
-    let mut cut = lower.len().min(MAX_TITLE_KEY_PREFIX_BYTES);
-    while !lower.is_char_boundary(cut) {
-        cut -= 1;
+    let folded = fold(title);
+    let folded = cut(
+        &folded,
+        MAX_FOLDED_BYTES.max(MAX_TITLE_KEY_TEXT_BYTES.saturating_sub(title.len())),
+    );
+    let exact = cut(title, MAX_TITLE_KEY_TEXT_BYTES - folded.len());
+    format!("{folded}\u{1}{exact}\u{1}{id}")
+}
+
+/// The start of every [`title_key`] whose title folds to something that
+/// starts with `folded` (a folded search, [`crate::domain::collation::TitlePrefix`]):
+/// `folded`, cut as a key's fold is cut.
+pub fn title_key_prefix(folded: &str) -> &str {
+    cut(folded, MAX_FOLDED_BYTES)
+}
+
+/// The longest start of `text` of at most `bytes` bytes that ends on a
+/// character boundary.
+fn cut(text: &str, bytes: usize) -> &str {
+    let mut end = text.len().min(bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
     }
-    format!("{}\u{1}{}", &lower[..cut], id)
+    &text[..end]
 }
 
 /// The `byAuthorGenre` key of a book by `author` in `genre`: both, U+0001
@@ -118,22 +146,13 @@ pub struct StoredBook {
 }
 
 impl BookItem {
-    /// The item of `book`, last written by `by`.
-    fn written_by(book: &Book, by: &Actor) -> Self {
-        Self {
-            updated_by: Some(by.clone()),
-            ..Self::from(book)
-        }
-    }
-}
-
-impl From<&Book> for BookItem {
-    fn from(book: &Book) -> Self {
+    /// The item of `book` on a shelf of `shelf` shards, last written by `by`.
+    fn written_by(book: &Book, by: &Actor, shelf: ShelfShards) -> Self {
         Self {
             pk: book_pk(&book.id),
             sk: BOOK_SK.to_owned(),
             kind: BOOK_KIND.to_owned(),
-            shelf: SHELF.to_owned(),
+            shelf: shelf.key_of(&book.id),
             title_key: title_key(&book.title, &book.id),
             id: book.id.clone(),
             title: book.title.clone(),
@@ -146,7 +165,7 @@ impl From<&Book> for BookItem {
             version: book.version,
             created_at: book.created_at.clone(),
             updated_at: book.updated_at.clone(),
-            updated_by: None,
+            updated_by: Some(by.clone()),
             deleted_by: None,
         }
     }
@@ -166,9 +185,13 @@ impl From<BookItem> for Book {
     }
 }
 
-/// The DynamoDB item of `book`, last written by `by`.
-pub fn to_item(book: &Book, by: &Actor) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::to_item(BookItem::written_by(book, by))
+/// The DynamoDB item of `book` on a shelf of `shelf` shards, last written by `by`.
+pub fn to_item(
+    book: &Book,
+    by: &Actor,
+    shelf: ShelfShards,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(BookItem::written_by(book, by, shelf))
         .map_err(|error| StoreError::Internal(format!("cannot serialise a book: {error}")))
 }
 
@@ -178,6 +201,16 @@ pub fn to_item(book: &Book, by: &Actor) -> Result<HashMap<String, AttributeValue
 /// something this code did not write).
 pub fn book_from_item(item: impl Into<serde_dynamo::Item>) -> Result<Book, StoreError> {
     stored_book_from_item(item).map(|stored| stored.book)
+}
+
+/// A book as an index returns it, with its `titleKey`: the place it has in
+/// the index's order, which a listing merges on and resumes after.
+pub fn keyed_book_from_item(
+    item: HashMap<String, AttributeValue>,
+) -> Result<(String, Book), StoreError> {
+    let item: BookItem = serde_dynamo::from_item(item)
+        .map_err(|error| StoreError::Internal(format!("not a book item: {error}")))?;
+    Ok((item.title_key.clone(), Book::from(item)))
 }
 
 /// Like [`book_from_item`], with who wrote the book (for its history).
@@ -215,9 +248,10 @@ mod tests {
     fn round_trips_through_an_item() {
         for book in [book(Some("SF")), book(None)] {
             let by = Actor::anonymous();
-            let item = to_item(&book, &by).unwrap();
+            let item = to_item(&book, &by, ShelfShards::ONE).unwrap();
             assert_eq!(item["pk"], AttributeValue::S(format!("BOOK#{}", book.id)));
             assert_eq!(item["version"], AttributeValue::N("2".into()));
+            assert_eq!(item["shelf"], AttributeValue::S("books".into()));
             assert_eq!(item.contains_key("genre"), book.genre.is_some());
             assert_eq!(
                 stored_book_from_item(item.clone()).unwrap().updated_by,
@@ -228,32 +262,59 @@ mod tests {
     }
 
     #[test]
-    fn title_keys_sort_case_insensitively_then_by_id() {
+    fn title_keys_sort_as_a_catalogue_then_by_exact_title_then_by_id() {
         let first = BookId::generate();
         let second = BookId::generate();
         let mut keys = vec![
             title_key("b", &first),
+            title_key("Éclair", &first),
             title_key("A b", &first),
             title_key("a", &second),
+            title_key("Zebra", &first),
+            title_key("A", &second),
             title_key("A", &first),
+            title_key("Ångström", &first),
         ];
         keys.sort();
         assert_eq!(
             keys,
             [
                 title_key("A", &first),
+                title_key("A", &second),
                 title_key("a", &second),
                 title_key("A b", &first),
+                title_key("Ångström", &first),
                 title_key("b", &first),
+                title_key("Éclair", &first),
+                title_key("Zebra", &first),
             ]
         );
     }
 
     #[test]
+    fn a_searched_prefix_starts_every_matching_key() {
+        let id = BookId::generate();
+        let key = title_key("Éclair de lune", &id);
+        assert!(key.starts_with(title_key_prefix(&fold("ÉCL"))));
+        assert!(key.starts_with(title_key_prefix(&fold("eclair de"))));
+        assert!(!key.starts_with(title_key_prefix(&fold("ecla de"))));
+    }
+
+    #[test]
     fn title_keys_fit_an_index_key() {
         let id = BookId::generate();
-        let key = title_key(&"Ǆ".repeat(250), &id);
-        assert!(key.len() <= 1024, "{}", key.len());
-        assert!(key.ends_with(id.as_str()));
+        for title in [
+            "Ǆ".repeat(250),
+            "\u{FDFA}".repeat(250),
+            "語".repeat(250),
+            "a".repeat(250),
+        ] {
+            let key = title_key(&title, &id);
+            assert!(key.len() <= 1024, "{}", key.len());
+            assert!(key.ends_with(id.as_str()));
+            assert_eq!(key.matches('\u{1}').count(), 2);
+        }
+        let key = title_key(&"a".repeat(250), &id);
+        assert_eq!(key, format!("{0}\u{1}{0}\u{1}{id}", "a".repeat(250)));
     }
 }

@@ -8,16 +8,22 @@
 mod error;
 mod expression;
 mod history;
+mod import;
 mod item;
 mod list;
+mod maintenance;
+mod shelf;
 mod writes;
 
 pub use error::{StoreError, classify};
 pub use expression::Expression;
 pub use history::HistoryPage;
-pub use item::title_key;
+pub use import::{IMPORT_BATCH, ImportBatch};
 pub use item::{StoredBook, book_from_item, stored_book_from_item, to_item as book_item};
-pub use list::{ListPosition, ListQuery, Page};
+pub use item::{title_key, title_key_prefix};
+pub use list::{ListPosition, ListQuery, Page, PageCost};
+pub use maintenance::{RekeyPage, ScanPosition};
+pub use shelf::{InvalidShardCount, ShelfShards};
 pub use writes::{CreateOutcome, Updated, VersionCheck};
 
 use std::sync::OnceLock;
@@ -32,15 +38,19 @@ pub struct BookStore {
     /// `client` without retries, for requests a retry could misreport; built on first use.
     single_attempt: OnceLock<Client>,
     table: String,
+    /// How many shard keys the shelf (`byTitle`) spreads books over.
+    shelf: ShelfShards,
 }
 
 impl BookStore {
-    /// A store over `table`, using a client built once per cold start.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    /// A store over `table` whose shelf has `shelf` shards, using a client
+    /// built once per cold start.
+    pub fn new(client: Client, table: impl Into<String>, shelf: ShelfShards) -> Self {
         Self {
             client,
             single_attempt: OnceLock::new(),
             table: table.into(),
+            shelf,
         }
     }
 
@@ -57,6 +67,11 @@ impl BookStore {
                 .build();
             Client::from_conf(config)
         })
+    }
+
+    /// How many shard keys the shelf spreads books over.
+    pub fn shelf(&self) -> ShelfShards {
+        self.shelf
     }
 
     /// The table's name.

@@ -148,7 +148,7 @@ impl BookStore {
     }
 
     async fn put_new(&self, book: &Book, by: &Actor) -> Result<(), StoreError> {
-        let item = to_item(book, by)?;
+        let item = to_item(book, by, self.shelf)?;
         let result = self
             .client
             .put_item()
@@ -205,7 +205,7 @@ impl BookStore {
             .map_err(|error| StoreError::Internal(error.to_string()))?;
         let put_book = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_item(book, by)?))
+            .set_item(Some(to_item(book, by, self.shelf)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|error| StoreError::Internal(error.to_string()))?;

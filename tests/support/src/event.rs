@@ -182,8 +182,12 @@ fn percent_encode(text: &str) -> String {
 /// A book item in DynamoDB JSON (`{"title": {"S": "…"}, …}`), as a stream
 /// record's `NewImage` or `OldImage` carries it.
 pub fn book_image(book: &bookshelf::Book) -> Value {
-    let item = bookshelf::store::book_item(book, &crate::handler::test_writer())
-        .expect("a book serialises");
+    let item = bookshelf::store::book_item(
+        book,
+        &crate::handler::test_writer(),
+        bookshelf::store::ShelfShards::ONE,
+    )
+    .expect("a book serialises");
     serde_json::to_value(serde_dynamo::Item::from(item)).expect("an item serialises")
 }
 

@@ -7,6 +7,7 @@ use crate::table::TestTable;
 use bookshelf::app::Config;
 use bookshelf::domain::clock::now_rfc3339;
 use bookshelf::domain::{Actor, Author, BookFields, Genre, Title};
+use bookshelf::store::ShelfShards;
 use bookshelf::{ApiError, App, Book};
 use lambda_http::{Body, Request};
 
@@ -24,15 +25,40 @@ pub const TEST_CURSOR_SECRET: &str = "test-cursor-secret";
 
 /// An [`App`] over a new, uniquely named table in the DynamoDB Local that
 /// `make test` started (`DYNAMODB_ENDPOINT`), shaped exactly like `BooksTable`
-/// in template.yaml. Leaked: a test process lives only for its test.
+/// in template.yaml, with the template's default shelf shards
+/// ([`template_shelf_shards`]). Leaked: a test process lives only for its test.
 pub async fn app() -> &'static App {
+    app_with_shelf(template_shelf_shards()).await
+}
+
+/// Like [`app`], with a shelf of `shards` shards.
+pub async fn app_with_shelf(shards: ShelfShards) -> &'static App {
     let table = TestTable::create("BooksTable").await;
     let config = Config {
         table_name: table.name.clone(),
         cursor_secret: Some(TEST_CURSOR_SECRET.as_bytes().to_vec()),
+        shelf_shards: shards,
         allow_anonymous_writes: false,
     };
     Box::leak(Box::new(App::new(table.client.clone(), config)))
+}
+
+/// The `ShelfShards` parameter's default in template.yaml: what a deployed
+/// stack and the local runner run with unless told otherwise.
+///
+/// # Panics
+/// When the template cannot be read or has no valid default.
+pub fn template_shelf_shards() -> ShelfShards {
+    let path = bookshelf_local::workspace::root().join("template.yaml");
+    let template = bookshelf_local::template::Template::load(&path)
+        .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
+    let default = template
+        .parameters
+        .get("ShelfShards")
+        .cloned()
+        .flatten()
+        .expect("template.yaml gives ShelfShards a default");
+    ShelfShards::parse(&default).expect("a valid ShelfShards default")
 }
 
 /// Runs `handler` on `event` exactly as a deployed function does (including
@@ -70,6 +96,7 @@ pub async fn stored_count(app: &App) -> usize {
     let query = bookshelf::store::ListQuery {
         author: None,
         genre: None,
+        title_prefix: None,
         limit: 100,
         after: None,
     };

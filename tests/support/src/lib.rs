@@ -17,7 +17,10 @@ pub mod response;
 pub mod table;
 
 pub use event::{ApiEvent, book_image, stream_event, stream_record};
-pub use handler::{TEST_CURSOR_SECRET, app, call, seed, stored_count, test_writer};
+pub use handler::{
+    TEST_CURSOR_SECRET, app, app_with_shelf, call, seed, stored_count, template_shelf_shards,
+    test_writer,
+};
 pub use local_api::{LocalApi, LocalApiOptions, build_dir};
 pub use response::{Response, assert_problem};
 pub use table::{TestTable, endpoint};
