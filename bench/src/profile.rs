@@ -107,7 +107,9 @@ async fn profile_in(
         }
     }
     let status = perf.wait().await?;
-    if !status.success() {
+    // perf stops on SIGINT and may report it as its exit status; the data is complete.
+    let interrupted = std::os::unix::process::ExitStatusExt::signal(&status) == Some(libc::SIGINT);
+    if !status.success() && !interrupted {
         return Err(format!("perf record failed: {status}").into());
     }
     result
