@@ -101,6 +101,8 @@ enum Layout {
 #[derive(Debug)]
 pub struct Cgroups {
     layout: Layout,
+    /// Numbers the per-process groups.
+    sequence: std::sync::atomic::AtomicU64,
     /// What was created, removed again (deepest first) when dropped.
     created: Vec<PathBuf>,
 }
@@ -152,6 +154,7 @@ impl Cgroups {
         };
         let mut groups = Cgroups {
             layout,
+            sequence: std::sync::atomic::AtomicU64::new(0),
             created: Vec::new(),
         };
         groups.create()?;
@@ -173,28 +176,10 @@ impl Cgroups {
                 }
                 self.make(root.clone())?;
                 write(&root.join("cgroup.subtree_control"), "+cpu")?;
-                for model in CpuModel::ALL {
-                    let dir = root.join(model.slug());
-                    self.make(dir.clone())?;
-                    let max = model.quota_us().map_or_else(
-                        || format!("max {PERIOD_US}"),
-                        |q| format!("{q} {PERIOD_US}"),
-                    );
-                    write(&dir.join("cpu.max"), &max)?;
-                }
             }
             Layout::V1 { cpu, cpuacct } => {
                 self.make(cpuacct)?;
-                self.make(cpu.clone())?;
-                for model in CpuModel::ALL {
-                    let dir = cpu.join(model.slug());
-                    self.make(dir.clone())?;
-                    write(&dir.join("cpu.cfs_period_us"), &PERIOD_US.to_string())?;
-                    let quota = model
-                        .quota_us()
-                        .map_or(-1, |q| i64::try_from(q).unwrap_or(-1));
-                    write(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
-                }
+                self.make(cpu)?;
             }
         }
         Ok(())
@@ -210,17 +195,46 @@ impl Cgroups {
         }
     }
 
-    /// Puts process `pid` (all its threads) under `model`, and into the accounting.
+    /// Puts process `pid` (all its threads) under `model`, in a group of its own (a fresh
+    /// quota, as a new Lambda sandbox has: a process placed in a group that another used
+    /// moments ago would find that period's quota spent), and into the accounting. The
+    /// group goes when the returned [`Placement`] is dropped, after the process has ended.
     ///
     /// # Errors
-    /// When the process cannot be moved (it has exited, or the group is gone).
-    pub fn place(&self, pid: u32, model: CpuModel) -> Result<(), CgroupError> {
+    /// When the group cannot be made or the process moved (it has exited).
+    pub fn place(&self, pid: u32, model: CpuModel) -> Result<Placement, CgroupError> {
+        let number = self
+            .sequence
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let pid = pid.to_string();
+        let leaf = |parent: &Path| parent.join(format!("{}-{number}", model.slug()));
         match &self.layout {
-            Layout::V2 { root } => write(&root.join(model.slug()).join("cgroup.procs"), &pid),
+            Layout::V2 { root } => {
+                let dir = leaf(root);
+                fs::create_dir(&dir).map_err(io(&dir))?;
+                let placement = Placement { dir: Some(dir) };
+                let dir = placement.dir.as_deref().unwrap_or(root);
+                let max = model.quota_us().map_or_else(
+                    || format!("max {PERIOD_US}"),
+                    |q| format!("{q} {PERIOD_US}"),
+                );
+                write(&dir.join("cpu.max"), &max)?;
+                write(&dir.join("cgroup.procs"), &pid)?;
+                Ok(placement)
+            }
             Layout::V1 { cpu, cpuacct } => {
                 write(&cpuacct.join("cgroup.procs"), &pid)?;
-                write(&cpu.join(model.slug()).join("cgroup.procs"), &pid)
+                let Some(quota) = model.quota_us() else {
+                    return Ok(Placement { dir: None });
+                };
+                let dir = leaf(cpu);
+                fs::create_dir(&dir).map_err(io(&dir))?;
+                let placement = Placement { dir: Some(dir) };
+                let dir = placement.dir.as_deref().unwrap_or(cpu);
+                write(&dir.join("cpu.cfs_period_us"), &PERIOD_US.to_string())?;
+                write(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
+                write(&dir.join("cgroup.procs"), &pid)?;
+                Ok(placement)
             }
         }
     }
@@ -234,17 +248,14 @@ impl Cgroups {
     pub fn usage(&self) -> Result<Duration, CgroupError> {
         match &self.layout {
             Layout::V2 { root } => {
-                let mut total = Duration::ZERO;
-                for model in CpuModel::ALL {
-                    let path = root.join(model.slug()).join("cpu.stat");
-                    let micros = read(&path)?
-                        .lines()
-                        .find_map(|line| line.strip_prefix("usage_usec "))
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .ok_or_else(|| CgroupError::Counter(path.clone()))?;
-                    total += Duration::from_micros(micros);
-                }
-                Ok(total)
+                // A parent's `cpu.stat` counts its whole subtree, removed children too.
+                let path = root.join("cpu.stat");
+                let micros = read(&path)?
+                    .lines()
+                    .find_map(|line| line.strip_prefix("usage_usec "))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .ok_or_else(|| CgroupError::Counter(path.clone()))?;
+                Ok(Duration::from_micros(micros))
             }
             Layout::V1 { cpuacct, .. } => {
                 let path = cpuacct.join("cpuacct.usage");
@@ -254,6 +265,20 @@ impl Cgroups {
                     .map_err(|_| CgroupError::Counter(path.clone()))?;
                 Ok(Duration::from_nanos(nanos))
             }
+        }
+    }
+}
+
+/// One process's own CPU group (none for a whole CPU on cgroup v1), removed when dropped.
+#[derive(Debug)]
+pub struct Placement {
+    dir: Option<PathBuf>,
+}
+
+impl Drop for Placement {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = fs::remove_dir(dir);
         }
     }
 }
@@ -290,12 +315,13 @@ mod tests {
             .args(["-c", "while :; do :; done"])
             .spawn()
             .expect("a busy shell");
-        groups.place(child.id(), CpuModel::Mb128).expect("placed");
+        let placement = groups.place(child.id(), CpuModel::Mb128).expect("placed");
         let before = groups.usage().expect("usage");
         std::thread::sleep(Duration::from_millis(1_000));
         let used = groups.usage().expect("usage") - before;
         let _ = child.kill();
         let _ = child.wait();
+        drop(placement);
         // 7.2 % of 1 s is 72 ms; allow a period's worth either way.
         assert!(
             used > Duration::from_millis(30) && used < Duration::from_millis(180),

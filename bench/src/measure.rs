@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::cpu::{Cgroups, CpuModel};
+use crate::cpu::{Cgroups, CpuModel, Placement};
 use crate::events::{Events, check};
 use crate::floor::Paired;
 use crate::sandbox::{Launch, Sandbox};
@@ -55,18 +55,18 @@ pub struct Hold<'a> {
 }
 
 impl Hold<'_> {
-    /// Puts the process under the model (and into the CPU accounting), from now on.
-    fn apply(&self, sandbox: &Sandbox) -> Result<(), Error> {
+    /// Puts the process under the model (and into the CPU accounting), from now on; keep
+    /// the placement until the process has been stopped.
+    fn apply(&self, sandbox: &Sandbox) -> Result<Option<Placement>, Error> {
         let Some(cgroups) = self.cgroups else {
             return if self.model == CpuModel::Whole {
-                Ok(())
+                Ok(None)
             } else {
                 Err("no cgroups: the CPU model cannot be applied".into())
             };
         };
         let pid = sandbox.pid().ok_or("the process has exited")?;
-        cgroups.place(pid, self.model)?;
-        Ok(())
+        Ok(Some(cgroups.place(pid, self.model)?))
     }
 
     fn usage(&self) -> Result<Option<Duration>, Error> {
@@ -110,17 +110,22 @@ pub async fn cold_once(
     hold: Hold<'_>,
 ) -> Result<(Duration, Duration), Error> {
     let mut sandbox = Sandbox::start(launch).await?;
+    let mut placement = None;
     let outcome = match sandbox.ready().await {
         Ok(init) => match hold.apply(&sandbox) {
-            Ok(()) => sandbox
-                .invoke(events.next_event())
-                .await
-                .map(|answer| (init, answer)),
+            Ok(placed) => {
+                placement = placed;
+                sandbox
+                    .invoke(events.next_event())
+                    .await
+                    .map(|answer| (init, answer))
+            }
             Err(e) => Err(e),
         },
         Err(e) => Err(e),
     };
     sandbox.stop().await;
+    drop(placement);
     let (init, answer) = outcome?;
     if answer.is_error {
         let body = String::from_utf8_lossy(&answer.body).into_owned();
@@ -143,9 +148,11 @@ pub async fn warm(
     hold: Hold<'_>,
 ) -> Result<Warm, Error> {
     let mut sandbox = Sandbox::start(launch).await?;
-    let result = warm_in(&mut sandbox, package, events, series, hold).await;
+    let mut placement = None;
+    let result = warm_in(&mut sandbox, package, events, series, hold, &mut placement).await;
     let peak_rss = sandbox.peak_rss().unwrap_or_default();
     sandbox.stop().await;
+    drop(placement);
     let mut warm = result.map_err(|e| format!("{}: {e}", launch.name))?;
     warm.peak_rss = peak_rss;
     Ok(warm)
@@ -157,9 +164,10 @@ async fn warm_in(
     events: &mut Events,
     series: &Series<'_>,
     hold: Hold<'_>,
+    placement: &mut Option<Placement>,
 ) -> Result<Warm, Error> {
     sandbox.ready().await?;
-    hold.apply(sandbox)?;
+    *placement = hold.apply(sandbox)?;
     let count = series.count;
     let mut times = Vec::with_capacity(count);
     let mut floor_times = Vec::with_capacity(count);

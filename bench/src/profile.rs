@@ -203,7 +203,8 @@ mod tests {
 # ........  ......
 #
     30.00%  [.] aws_smithy_runtime::client::orchestrator::invoke
-    20.00%  [.] <aws_smithy_runtime::client::Foo as core::Bar>::call
+    15.00%  [.] <aws_smithy_runtime::client::Foo as core::Bar>::call
+     5.00%  [.] core::ptr::drop_in_place<aws_smithy_runtime::client::Foo>
     15.50%  [k] clear_page_erms
     10.00%  [.] serde_json::de::from_slice
      4.00%  [.] __memmove_avx_unaligned_erms
@@ -223,6 +224,6 @@ mod tests {
             .iter()
             .find(|(c, _)| c == "C library / other");
         assert!(other.is_some_and(|(_, share)| (share - 4.5).abs() < 1e-9));
-        assert_eq!(profile.top.len(), 6);
+        assert_eq!(profile.top.len(), 7);
     }
 }

@@ -693,7 +693,8 @@ fn method(out: &mut String, r: &Results) {
          system's full bundle plus that CA, {certs} certificates, as AL2023's bundle.\n\
          - **CPU model**: a CFS quota of 128/1769 of one CPU (period 100 ms) for the 128 MB \
          model and a whole CPU for 1,769 MB, applied to the process (every thread) from its \
-         first `invocation/next` on; init runs unthrottled, as Lambda's has burst CPU. \
+         first `invocation/next` on, in a cgroup of its own (a fresh quota, as a new sandbox \
+         has); init runs unthrottled, as Lambda's has burst CPU. \
          Every process also sits in an accounting cgroup: CPU per invocation is its usage \
          over the timed invocations divided by their number.\n\
          - **Cold**: a new process per run; {cold} runs per function, peer and CPU model, \
