@@ -63,6 +63,26 @@ pub fn build_functions(root: &Path, packages: &[String]) -> Result<(), Error> {
     run(command)
 }
 
+/// The cargo profile of the profiled binaries (release with symbols), and its folder.
+pub const PROFILING: &str = "profiling";
+
+/// Builds `packages` with the [`PROFILING`] profile: the release build, not stripped, so
+/// that `perf` can name the functions the CPU time goes to.
+///
+/// # Errors
+/// When cargo fails.
+pub fn build_profiling(root: &Path, packages: &[String]) -> Result<(), Error> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let mut command = cargo(root);
+    command.args(["build", "--profile", PROFILING]);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    run(command)
+}
+
 /// Builds the naive baseline (its own lockfile and target folder).
 ///
 /// # Errors

@@ -14,6 +14,25 @@ use crate::Error;
 /// The book every single-book sample event names (see `events/README.md`).
 pub const SAMPLE_ID: &str = "0192f0c1-7a9e-7b3c-8d4e-5f6a7b8c9d0e";
 
+/// Which of a function's paths its events take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Variant {
+    /// The sample event made repeatable (no `If-Match`, no `Idempotency-Key`).
+    Plain,
+    /// create-book with a fresh `Idempotency-Key` each time: the transaction path.
+    IdempotencyKey,
+    /// replace-book with `If-Match` the book's current ETag (followed from each answer).
+    IfMatch,
+    /// list-books with this query (`key=value` pairs, decoded).
+    Query(Vec<(String, String)>),
+    /// record-history with a batch of this many stream records, every one new.
+    Batch(usize),
+}
+
+/// Marks in the event text, replaced for each event.
+const KEY_MARK: &str = "@@IDEMPOTENCY-KEY@@";
+const ETAG_MARK: &str = "@@ETAG@@";
+
 /// An endless supply of events for one function.
 #[derive(Debug, Clone)]
 pub struct Events {
@@ -24,6 +43,9 @@ pub struct Events {
     /// One id per event (each book is deleted once).
     ids: Vec<BookId>,
     next: usize,
+    variant: Variant,
+    /// The ETag the next `If-Match` carries.
+    etag: String,
 }
 
 impl Events {
@@ -38,6 +60,20 @@ impl Events {
         book: &BookId,
         deletable: Vec<BookId>,
     ) -> Result<Events, Error> {
+        Events::of(root, package, book, deletable, Variant::Plain)
+    }
+
+    /// The events of one path of `package` (see [`Variant`]); `book` is at version 1.
+    ///
+    /// # Errors
+    /// When the sample event cannot be read or is not JSON.
+    pub fn of(
+        root: &Path,
+        package: &str,
+        book: &BookId,
+        deletable: Vec<BookId>,
+        variant: Variant,
+    ) -> Result<Events, Error> {
         let path = root.join("events").join(format!("{package}.json"));
         let raw = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -47,8 +83,50 @@ impl Events {
             headers.remove("idempotency-key");
         }
         if package == "list-books" {
-            event["rawQueryString"] = Value::from("limit=25");
-            event["queryStringParameters"] = serde_json::json!({ "limit": "25" });
+            let pairs = match &variant {
+                Variant::Query(pairs) => pairs.clone(),
+                _ => vec![("limit".to_owned(), "25".to_owned())],
+            };
+            let raw = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&pairs)
+                .finish()
+                .replace('+', "%20");
+            event["rawQueryString"] = Value::from(raw);
+            event["queryStringParameters"] = pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::from(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
+        if let Some(headers) = event.get_mut("headers").and_then(Value::as_object_mut) {
+            match variant {
+                Variant::IdempotencyKey => {
+                    headers.insert("idempotency-key".into(), Value::from(KEY_MARK));
+                }
+                Variant::IfMatch => {
+                    headers.insert("if-match".into(), Value::from(ETAG_MARK));
+                }
+                _ => {}
+            }
+        }
+        if let Variant::Batch(size) = variant {
+            let records = event
+                .get("Records")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            // Records of the same book stay together; each copy gets its own book (below).
+            let copies = size.div_ceil(records.len().max(1));
+            let mut batch = Vec::with_capacity(size);
+            for copy in 0..copies {
+                for record in &records {
+                    let text = serde_json::to_string(record)?
+                        .replace(SAMPLE_ID, &format!("@@BOOK-{copy}@@"));
+                    batch.push(serde_json::from_str::<Value>(&text)?);
+                }
+            }
+            batch.truncate(size);
+            event["Records"] = Value::from(batch);
         }
         let text = serde_json::to_string(&event)?;
         let (fixed, ids) = match package {
@@ -61,7 +139,25 @@ impl Events {
             fixed,
             ids,
             next: 0,
+            variant,
+            etag: "\"1\"".to_owned(),
         })
+    }
+
+    /// Reads what the next event depends on from an answer (the ETag, for `If-Match`).
+    pub fn observe(&mut self, answer: &[u8]) {
+        if self.variant != Variant::IfMatch {
+            return;
+        }
+        let etag = serde_json::from_slice::<Value>(answer).ok().and_then(|v| {
+            v.get("headers")
+                .and_then(|h| h.get("etag"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        if let Some(etag) = etag {
+            self.etag = etag;
+        }
     }
 
     /// The next event.
@@ -77,7 +173,27 @@ impl Events {
                 id
             }
         };
-        Bytes::from(self.text.replace(SAMPLE_ID, &id))
+        let mut text = self.text.replace(SAMPLE_ID, &id);
+        match &self.variant {
+            Variant::IdempotencyKey => {
+                text = text.replace(KEY_MARK, &uuid::Uuid::new_v4().to_string());
+            }
+            Variant::IfMatch => {
+                // The ETag is a JSON string inside the event's JSON text.
+                let quoted = serde_json::to_string(&self.etag).unwrap_or_default();
+                text = text.replace(&format!("\"{ETAG_MARK}\""), &quoted);
+            }
+            Variant::Batch(size) => {
+                for copy in 0..size.div_ceil(4) {
+                    text = text.replace(
+                        &format!("@@BOOK-{copy}@@"),
+                        &uuid::Uuid::new_v4().to_string(),
+                    );
+                }
+            }
+            Variant::Plain | Variant::Query(_) => {}
+        }
+        Bytes::from(text)
     }
 }
 
@@ -122,4 +238,91 @@ pub fn status_of(body: &[u8]) -> u64 {
         .ok()
         .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> std::path::PathBuf {
+        bookshelf_local::workspace::root()
+    }
+
+    fn book() -> BookId {
+        BookId::parse(SAMPLE_ID).expect("the sample id")
+    }
+
+    #[test]
+    fn a_full_batch_has_every_record_new() {
+        let mut events = Events::of(
+            &root(),
+            "record-history",
+            &book(),
+            Vec::new(),
+            Variant::Batch(100),
+        )
+        .expect("the events");
+        let event: Value = serde_json::from_slice(&events.next_event()).expect("JSON");
+        let records = event["Records"].as_array().expect("records");
+        assert_eq!(records.len(), 100);
+        let text = event.to_string();
+        assert!(!text.contains(SAMPLE_ID) && !text.contains("@@BOOK-"));
+        let again = events.next_event();
+        assert_ne!(&again[..], text.as_bytes());
+    }
+
+    #[test]
+    fn if_match_follows_the_etag_of_each_answer() {
+        let mut events = Events::of(
+            &root(),
+            "replace-book",
+            &book(),
+            Vec::new(),
+            Variant::IfMatch,
+        )
+        .expect("the events");
+        let first: Value = serde_json::from_slice(&events.next_event()).expect("JSON");
+        assert_eq!(first["headers"]["if-match"], "\"1\"");
+        events.observe(br#"{"statusCode":200,"headers":{"etag":"\"2\""}}"#);
+        let second: Value = serde_json::from_slice(&events.next_event()).expect("JSON");
+        assert_eq!(second["headers"]["if-match"], "\"2\"");
+    }
+
+    #[test]
+    fn every_idempotent_create_has_its_own_key() {
+        let mut events = Events::of(
+            &root(),
+            "create-book",
+            &book(),
+            Vec::new(),
+            Variant::IdempotencyKey,
+        )
+        .expect("the events");
+        let key = |e: Bytes| {
+            serde_json::from_slice::<Value>(&e).expect("JSON")["headers"]["idempotency-key"]
+                .as_str()
+                .map(str::to_owned)
+        };
+        let (a, b) = (key(events.next_event()), key(events.next_event()));
+        assert!(a.is_some() && a != b);
+    }
+
+    #[test]
+    fn a_list_query_is_encoded_as_api_gateway_sends_it() {
+        let query = Variant::Query(vec![
+            ("author".into(), "Ursula K. Le Guin".into()),
+            ("limit".into(), "25".into()),
+        ]);
+        let mut events =
+            Events::of(&root(), "list-books", &book(), Vec::new(), query).expect("the events");
+        let event: Value = serde_json::from_slice(&events.next_event()).expect("JSON");
+        assert_eq!(
+            event["rawQueryString"],
+            "author=Ursula%20K.%20Le%20Guin&limit=25"
+        );
+        assert_eq!(
+            event["queryStringParameters"]["author"],
+            "Ursula K. Le Guin"
+        );
+    }
 }

@@ -2,9 +2,11 @@
 //! benchmark process with the same SDK and the same request shapes, so that each function's
 //! warm latency can be read as an overhead over what DynamoDB itself costs.
 
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use bookshelf::domain::Actor;
 use bookshelf::store::book_item;
 use bookshelf::{Book, BookId};
@@ -29,7 +31,28 @@ pub enum Operation {
     DeleteItem,
     /// `Query` of one book's history, newest first (book-history).
     QueryHistory,
+    /// `TransactWriteItems`: an idempotency record and a new book (create-book with an
+    /// `Idempotency-Key`).
+    TransactCreate,
+    /// `UpdateItem` conditional on the version (replace-book with `If-Match`).
+    UpdateIfMatch,
+    /// `Query` of one 25-book page (+1) on `byAuthor`.
+    QueryAuthor,
+    /// `Query` of one 25-book page (+1) on `byAuthorGenre`.
+    QueryAuthorGenre,
+    /// `Query` of a page deep in `byTitle`, from an `ExclusiveStartKey`.
+    QueryDeep,
+    /// 100 conditional `PutItem`s of new history entries, one after the other
+    /// (record-history with a full batch).
+    PutHistory100,
 }
+
+/// The author every filtered list asks for (one of the seeded authors).
+pub const AUTHOR: &str = "Ursula K. Le Guin";
+/// The genre of the author + genre filter (one of the seeded genres).
+pub const GENRE: &str = "Fantasy";
+/// Entries in a full stream batch (record-history's `BatchSize`).
+pub const FULL_BATCH: usize = 100;
 
 impl Operation {
     /// How the table names it.
@@ -41,6 +64,12 @@ impl Operation {
             Operation::UpdateItem => "UpdateItem",
             Operation::DeleteItem => "DeleteItem",
             Operation::QueryHistory => "Query (history)",
+            Operation::TransactCreate => "TransactWriteItems (record + book)",
+            Operation::UpdateIfMatch => "UpdateItem (version condition)",
+            Operation::QueryAuthor => "Query (byAuthor page)",
+            Operation::QueryAuthorGenre => "Query (byAuthorGenre page)",
+            Operation::QueryDeep => "Query (deep byTitle page)",
+            Operation::PutHistory100 => "100 × PutItem (history)",
         }
     }
 }
@@ -53,6 +82,12 @@ pub struct Targets<'a> {
     pub history_book: &'a str,
     /// Books that exist and may be deleted, one per sample.
     pub deletable: &'a [BookId],
+    /// A book only the `If-Match` floor updates, and the version it is at.
+    pub versioned: &'a BookId,
+    /// Its version (the floor's conditional update follows it).
+    pub version: &'a std::sync::atomic::AtomicU64,
+    /// Where the deep page starts (`LastEvaluatedKey` of the page before it).
+    pub deep_start: &'a HashMap<String, AttributeValue>,
 }
 
 /// The raw requests of one function's handler, timed together right after each of its warm
@@ -257,6 +292,161 @@ async fn once(
                 .send()
                 .await?;
         }
+        Operation::TransactCreate => {
+            let book = floor_book(n)?;
+            // The record holds the book as a map, outside every index, as the store's.
+            let record = HashMap::from([
+                (
+                    "pk".to_owned(),
+                    AttributeValue::S(format!("IDEMPOTENCY#floor-{}", uuid::Uuid::new_v4())),
+                ),
+                ("sk".to_owned(), AttributeValue::S("IDEMPOTENCY".into())),
+                ("kind".to_owned(), AttributeValue::S("idempotency".into())),
+                (
+                    "expiresAt".to_owned(),
+                    AttributeValue::N("4102444800".into()),
+                ),
+                ("book".to_owned(), AttributeValue::M(book.clone())),
+            ]);
+            let put = |item, condition: &str| {
+                Put::builder()
+                    .table_name(name)
+                    .set_item(Some(item))
+                    .condition_expression(condition)
+                    .build()
+            };
+            let started = Instant::now();
+            client
+                .transact_write_items()
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .put(
+                            Put::builder()
+                                .table_name(name)
+                                .set_item(Some(record))
+                                .condition_expression(
+                                    "attribute_not_exists(pk) OR expiresAt < :now",
+                                )
+                                .expression_attribute_values(
+                                    ":now",
+                                    AttributeValue::N("1767225600".into()),
+                                )
+                                .build()?,
+                        )
+                        .build(),
+                )
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .put(put(book, "attribute_not_exists(pk)")?)
+                        .build(),
+                )
+                .send()
+                .await?;
+            return Ok(started.elapsed());
+        }
+        Operation::UpdateIfMatch => {
+            let version = targets.version.load(Ordering::SeqCst);
+            client
+                .update_item()
+                .table_name(name)
+                .set_key(Some(book_key(targets.versioned)))
+                .update_expression(
+                    "SET #version = :next, #updatedAt = :now, #title = :title, #author = :author, #genre = :genre",
+                )
+                .condition_expression("attribute_exists(pk) AND #version = :version")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_names("#updatedAt", "updatedAt")
+                .expression_attribute_names("#title", "title")
+                .expression_attribute_names("#author", "author")
+                .expression_attribute_names("#genre", "genre")
+                .expression_attribute_values(":version", AttributeValue::N(version.to_string()))
+                .expression_attribute_values(":next", AttributeValue::N((version + 1).to_string()))
+                .expression_attribute_values(":now", AttributeValue::S("2026-01-01T00:00:00Z".into()))
+                .expression_attribute_values(":title", AttributeValue::S(format!("Floor title {n}")))
+                .expression_attribute_values(":author", AttributeValue::S("Benchmark".into()))
+                .expression_attribute_values(":genre", AttributeValue::S("Benchmark".into()))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await?;
+            targets.version.store(version + 1, Ordering::SeqCst);
+        }
+        Operation::QueryAuthor | Operation::QueryAuthorGenre | Operation::QueryDeep => {
+            let (index, attribute, value, start) = match operation {
+                Operation::QueryAuthor => ("byAuthor", "author", AUTHOR.to_owned(), None),
+                Operation::QueryAuthorGenre => (
+                    "byAuthorGenre",
+                    "authorGenre",
+                    // As the store keys it: author, U+0001, genre.
+                    format!("{AUTHOR}\u{1}{GENRE}"),
+                    None,
+                ),
+                _ => (
+                    "byTitle",
+                    "shelf",
+                    "books".to_owned(),
+                    Some(targets.deep_start.clone()),
+                ),
+            };
+            client
+                .query()
+                .table_name(name)
+                .index_name(index)
+                .key_condition_expression("#partition = :partition")
+                .expression_attribute_names("#partition", attribute)
+                .expression_attribute_values(":partition", AttributeValue::S(value))
+                .limit(26)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+        }
+        Operation::PutHistory100 => {
+            let mut items = Vec::with_capacity(FULL_BATCH);
+            for _ in 0..FULL_BATCH {
+                // A history entry: the book as a map, outside every index, as the store's.
+                let item = HashMap::from([
+                    (
+                        "pk".to_owned(),
+                        AttributeValue::S(format!("BOOK#{}", BookId::generate())),
+                    ),
+                    (
+                        "sk".to_owned(),
+                        AttributeValue::S(format!(
+                            "HISTORY#2026-01-01T00:00:00Z#{}",
+                            uuid::Uuid::new_v4()
+                        )),
+                    ),
+                    ("kind".to_owned(), AttributeValue::S("history".into())),
+                    ("book".to_owned(), AttributeValue::M(floor_book(n)?)),
+                ]);
+                items.push(item);
+            }
+            let started = Instant::now();
+            for item in items {
+                client
+                    .put_item()
+                    .table_name(name)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .send()
+                    .await?;
+            }
+            return Ok(started.elapsed());
+        }
     }
     Ok(started.elapsed())
+}
+
+/// A new book's item, as the store writes it (not timed: made before the clock starts).
+fn floor_book(n: usize) -> Result<HashMap<String, AttributeValue>, Error> {
+    let now = "2026-01-01T00:00:00Z".to_owned();
+    let book = Book {
+        id: BookId::generate(),
+        title: format!("Floor book {n}"),
+        author: "Benchmark".into(),
+        genre: Some("Benchmark".into()),
+        version: 1,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    Ok(book_item(&book, &Actor::anonymous())?)
 }

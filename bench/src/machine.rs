@@ -43,6 +43,7 @@ pub fn describe(root: &Path, quick: bool, cold_runs: usize, warm_invocations: us
         warm_invocations,
         quick,
         seconds: 0.0,
+        ..Meta::default()
     }
 }
 

@@ -1,19 +1,25 @@
 //! `bookshelf-bench` (`make bench`): builds every function the way `sam build` does, then,
-//! against a fresh DynamoDB Local, measures in one run each function's size, cold starts
-//! (over plain HTTP and through a local TLS terminator), warm latency and memory; the raw
-//! DynamoDB round trips underneath (the floor); a naive build and a Python 3 + boto3 peer
-//! of get-book; and list-books at 10,000 and 100,000 books. It writes the figures to
-//! `docs/BENCHMARKS.md` and `target/bench/results.json`.
+//! against a fresh DynamoDB Local behind a TLS terminator that functions reach by
+//! DynamoDB's real host name, measures in one run each function's size, cold starts and
+//! warm series under Lambda's CPU model (a whole CPU; 128 MB = 128/1769 of one CPU after
+//! init; 1,769 MB = one CPU), CPU time per warm invocation, the raw DynamoDB round trips
+//! underneath (paired floors), the paths the sample events do not take, a `perf` profile
+//! of get-book and create-book, a naive build and a Python 3 + boto3 peer of get-book
+//! (interleaved with the rest), and list-books at 10,000 and 100,000 books. It writes the
+//! figures to `docs/BENCHMARKS.md` and `target/bench/results.json`.
 //!
 //! ```text
 //! cargo run --release -p bookshelf-bench -- [--quick] [--no-build] [--skip-arm64]
 //! ```
 
 mod binaries;
+mod cpu;
 mod events;
 mod floor;
+mod hosts;
 mod machine;
 mod measure;
+mod profile;
 mod report;
 mod results;
 mod sandbox;
@@ -21,19 +27,24 @@ mod stats;
 mod table;
 
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use bookshelf::BookId;
 use bookshelf_local::dynamodb_local::{DynamoDbLocal, Storage};
 use bookshelf_local::serve::{LocalScope, function_environment};
-use bookshelf_local::template::{Function, Template};
+use bookshelf_local::template::{Function, LOCAL_REGION, Template};
 use bookshelf_local::tls;
 use clap::Parser;
 
-use crate::events::Events;
-use crate::floor::{Operation, Targets};
-use crate::measure::Cold;
+use crate::cpu::{Cgroups, CpuModel};
+use crate::events::{Events, Variant};
+use crate::floor::{AUTHOR, GENRE, Operation, Targets};
+use crate::hosts::PrivateHosts;
+use crate::measure::{Cold, Hold, Series};
 use crate::results::{FunctionResult, ListPoint, Results};
 use crate::sandbox::Launch;
 use crate::table::BenchTable;
@@ -44,53 +55,103 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// Benchmarks every function of template.yaml against DynamoDB Local.
 #[derive(Debug, Parser)]
 #[command(version, about)]
+#[allow(clippy::struct_excessive_bools)]
 struct Args {
-    /// Fewer cold starts (10) and warm invocations (200): a smoke run of a few minutes.
+    /// Fewer samples (10 cold starts, 200 warm and 100 paced invocations): a smoke run.
     #[arg(long)]
     quick: bool,
-    /// Use the binaries already built (skip cargo).
+    /// Use the binaries already built (skip cargo); the report is then partial.
     #[arg(long)]
     no_build: bool,
     /// Do not build arm64 bootstraps (sizes are then x86_64 only).
     #[arg(long)]
     skip_arm64: bool,
-    /// Cold starts per function and mode (default 40; 10 with --quick).
+    /// Cold starts per function and CPU model (default 40; 10 with --quick).
     #[arg(long)]
     cold_runs: Option<usize>,
-    /// Timed warm invocations per function (default 1000; 200 with --quick).
+    /// Timed warm invocations per function, back to back (default 1000; 200 with --quick).
     #[arg(long)]
     warm: Option<usize>,
+    /// Timed invocations per function under the 128 MB model, one every 50 ms (default
+    /// 400; 100 with --quick).
+    #[arg(long)]
+    paced: Option<usize>,
     /// Books in the table for the second list-books measurement.
     #[arg(long, default_value_t = 100_000)]
     large_table: usize,
     /// Measure only these functions (crate names, repeatable); the report is then partial.
     #[arg(long)]
     only: Vec<String>,
-    /// Skip the naive baseline and the Python peer.
+    /// Skip the naive baseline and the Python peer; the report is then partial.
     #[arg(long)]
     skip_peers: bool,
+    /// Skip the `perf` profiles (and their build).
+    #[arg(long)]
+    no_profile: bool,
     /// The Markdown report to write.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     out: PathBuf,
-    /// A results.json of an earlier run to compare with ("before").
-    #[arg(long, default_value = "bench/baseline.json")]
-    baseline: PathBuf,
     /// Measure nothing: write the report again from `target/bench/results.json`.
     #[arg(long)]
     report_only: bool,
-    /// Also save this run's results here (e.g. to make it the baseline).
+    /// Also save this run's results here.
     #[arg(long)]
     save: Option<PathBuf>,
+}
+
+impl Args {
+    /// Why a run with these arguments is not the full benchmark.
+    fn partial(&self) -> Vec<String> {
+        let mut why = Vec::new();
+        if !self.only.is_empty() {
+            why.push(format!("`--only {}`", self.only.join(" ")));
+        }
+        if self.no_build {
+            why.push(
+                "`--no-build` (binaries built before the run, maybe from another tree)".into(),
+            );
+        }
+        if self.quick {
+            why.push("`--quick` (fewer samples)".into());
+        }
+        if self.skip_peers {
+            why.push("`--skip-peers` (no naive build, no Python peer)".into());
+        }
+        if self.no_profile {
+            why.push("`--no-profile`".into());
+        }
+        if self.cold_runs.is_some() || self.warm.is_some() || self.paced.is_some() {
+            why.push("sample counts changed on the command line".into());
+        }
+        why
+    }
 }
 
 /// Books in the table for the first list-books measurement (and every other function).
 const SMALL_TABLE: usize = 10_000;
 /// The naive baseline's name in the results.
 const NAIVE: &str = "naive get-book";
+/// The Python peer's name in the results.
+const PYTHON: &str = "python get-book";
 /// Untimed rounds of every raw operation before anything is measured.
 const DYNAMODB_WARM_UP: usize = 1_000;
-/// Cold starts of the Python peer per mode (each costs a Python interpreter start).
-const PYTHON_COLD_RUNS: usize = 10;
+/// Start-to-start time of the paced series under the 128 MB model.
+const PACING: Duration = Duration::from_millis(50);
+/// The page the deep-page path asks for (by cursor).
+const DEEP_PAGE: usize = 40;
+/// The loopback address the TLS terminator listens on (port 443), and DynamoDB's real
+/// name resolves to in the functions' private `/etc/hosts`: one per benchmark process,
+/// so that two runs on one machine do not collide.
+fn terminator_address() -> Ipv4Addr {
+    let pid = std::process::id();
+    #[allow(clippy::cast_possible_truncation)]
+    Ipv4Addr::new(
+        127,
+        77,
+        ((pid / 250) % 250 + 1) as u8,
+        (pid % 250 + 1) as u8,
+    )
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
@@ -104,67 +165,61 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-/// One function in the cold-start rounds, with the samples gathered so far.
+/// One process kind in the cold-start rounds, with the samples gathered so far.
 struct Subject {
     name: String,
     package: String,
     events: Events,
-    plain: Launch,
-    secure: Launch,
-    http: Vec<(Duration, Duration)>,
-    tls: Vec<(Duration, Duration)>,
+    launch: Launch,
+    cold: BTreeMap<CpuModel, Vec<(Duration, Duration)>>,
 }
 
 /// Everything a measurement needs to launch processes.
 struct Context {
     root: PathBuf,
     template: Template,
-    table: BenchTable,
+    /// The functions' table name (the floor's client is below).
+    table_name: String,
+    /// DynamoDB Local's plain endpoint (for the environment the runner builds).
     endpoint: String,
     logs: PathBuf,
+    /// The full CA bundle plus the terminator's CA.
+    ca_bundle: PathBuf,
+    /// The private `/etc/hosts` every function runs with.
+    hosts: PrivateHosts,
 }
 
 impl Context {
-    /// How to launch `function` against `endpoint` (plain or TLS), trusting `ca_bundle`
-    /// (the system's bundle when `None`).
-    fn launch(&self, function: &Function, endpoint: &str, ca_bundle: Option<&Path>) -> Launch {
+    /// How to launch `function`'s release binary.
+    fn launch(&self, function: &Function) -> Launch {
         let binaries = binaries::target_dir(&self.root).join("release");
         let program = binaries.join(&function.binary);
-        self.launch_program(function, program, Vec::new(), endpoint, ca_bundle)
+        self.launch_program(function, program, Vec::new())
     }
 
-    fn launch_program(
-        &self,
-        function: &Function,
-        program: PathBuf,
-        args: Vec<String>,
-        endpoint: &str,
-        ca_bundle: Option<&Path>,
-    ) -> Launch {
+    /// How to launch `program` as `function`: DynamoDB by its real name over TLS, through
+    /// the private hosts file, trusting the full bundle plus the terminator's CA.
+    fn launch_program(&self, function: &Function, program: PathBuf, args: Vec<String>) -> Launch {
         let scope = LocalScope {
             template: &self.template,
-            table_names: BTreeMap::from([(table::LOGICAL_ID.to_owned(), self.table.name.clone())]),
+            table_names: BTreeMap::from([(table::LOGICAL_ID.to_owned(), self.table_name.clone())]),
             stream_arns: BTreeMap::new(),
         };
         let directory = program
             .parent()
             .map_or_else(|| self.root.clone(), Path::to_owned);
-        let mut environment = function_environment(function, &scope, endpoint, &directory);
+        let mut environment = function_environment(function, &scope, &self.endpoint, &directory);
         environment.remove("RUST_LOG");
-        // The runner passes the host's trust store through; here it is one bundle file,
-        // as on Lambda: a certificate directory (SSL_CERT_DIR) would be read file by file
-        // at every init (about 1.6 ms for Debian's /etc/ssl/certs).
+        // No endpoint override: the SDK resolves DynamoDB's endpoint from the region and
+        // looks its name up, as on Lambda.
+        environment.remove("AWS_ENDPOINT_URL_DYNAMODB");
+        environment.remove("AWS_ENDPOINT_URL");
+        // One bundle file, as on Lambda's AL2023 (a certificate directory would be read
+        // file by file at every init).
         environment.remove("SSL_CERT_DIR");
-        // The trust store is one bundle file, as on Lambda (AL2023 has one bundle, not
-        // Debian's directory of hashed links, which rustls-native-certs would also read):
-        // the system's, plus the terminator's CA for TLS runs.
-        if let Some(bundle) = ca_bundle {
-            let bundle = bundle.display().to_string();
-            environment.insert("SSL_CERT_FILE".to_owned(), bundle.clone());
-            environment.insert("AWS_CA_BUNDLE".to_owned(), bundle);
-        } else if let Some(system) = tls::system_bundle() {
-            environment.insert("SSL_CERT_FILE".to_owned(), system.display().to_string());
-        }
+        let bundle = self.ca_bundle.display().to_string();
+        environment.insert("SSL_CERT_FILE".to_owned(), bundle.clone());
+        environment.insert("AWS_CA_BUNDLE".to_owned(), bundle);
         Launch {
             name: function.logical_id.clone(),
             program,
@@ -172,8 +227,36 @@ impl Context {
             environment,
             directory,
             log: self.logs.join(format!("{}.log", function.logical_id)),
+            hosts: Some(self.hosts.clone()),
         }
     }
+
+    /// The Python peer of get-book, launched as get-book is.
+    fn python(&self, get: &Function, python: PathBuf) -> Launch {
+        let peer_args: Vec<String> = ["-m", "awslambdaric", "handler.handler"]
+            .map(str::to_owned)
+            .to_vec();
+        let mut launch = self.launch_program(get, python, peer_args);
+        let handler_dir = self.root.join("bench/python");
+        launch.name = "PythonGetBook".into();
+        launch.log = self.logs.join("PythonGetBook.log");
+        launch.directory = handler_dir.clone();
+        launch
+            .environment
+            .insert("LAMBDA_TASK_ROOT".into(), handler_dir.display().to_string());
+        launch
+            .environment
+            .insert("_HANDLER".into(), "handler.handler".into());
+        launch
+    }
+}
+
+/// The sample counts of a run.
+#[derive(Clone, Copy)]
+struct Counts {
+    cold: usize,
+    warm: usize,
+    paced: usize,
 }
 
 /// The whole run.
@@ -185,10 +268,15 @@ async fn run(args: Args) -> Result<(), Error> {
         let results: Results = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
         return write_report(&root, &args, &results);
     }
-    let cold_runs = args.cold_runs.unwrap_or(if args.quick { 10 } else { 40 });
-    let warm_count = args.warm.unwrap_or(if args.quick { 200 } else { 1000 });
+    let counts = Counts {
+        cold: args.cold_runs.unwrap_or(if args.quick { 10 } else { 40 }),
+        warm: args.warm.unwrap_or(if args.quick { 200 } else { 1000 }),
+        paced: args.paced.unwrap_or(if args.quick { 100 } else { 400 }),
+    };
     let template = Template::load(&root.join("template.yaml"))?;
     let mut functions = template.functions.clone();
+    // Only the functions of the product's own API (the tutorial's are left out, as before).
+    functions.retain(|f| !f.package.starts_with("tutorial-"));
     // record-history first: its sample stream batch writes the history book-history reads.
     functions.sort_by_key(|f| f.package != "record-history");
     if !args.only.is_empty() {
@@ -197,9 +285,11 @@ async fn run(args: Args) -> Result<(), Error> {
     let packages: Vec<String> = functions.iter().map(|f| f.package.clone()).collect();
 
     let mut results = Results {
-        meta: machine::describe(&root, args.quick, cold_runs, warm_count),
+        meta: machine::describe(&root, args.quick, counts.cold, counts.warm),
         ..Results::default()
     };
+    results.meta.partial = args.partial();
+    results.meta.paced_invocations = counts.paced;
 
     // ---------------------------------------------------------------- build and sizes
     if !args.no_build {
@@ -207,6 +297,9 @@ async fn run(args: Args) -> Result<(), Error> {
         binaries::build_naive(&root)?;
         if !args.skip_arm64 {
             binaries::build_arm64(&root, &packages, true)?;
+        }
+        if !args.no_profile {
+            binaries::build_profiling(&root, &profiled(&packages))?;
         }
     }
     let target = binaries::target_dir(&root);
@@ -218,9 +311,9 @@ async fn run(args: Args) -> Result<(), Error> {
         )?);
     }
     let naive_target = binaries::naive_target_dir(&root);
-    match binaries::measure("naive get-book", &naive_target, binaries::NAIVE_BINARY) {
+    match binaries::measure(NAIVE, &naive_target, binaries::NAIVE_BINARY) {
         Ok(size) => results.sizes.push(size),
-        Err(e) => say(&format!("no naive baseline ({e}): it is skipped")),
+        Err(e) => say(&format!("no naive baseline ({e})")),
     }
 
     // ---------------------------------------------------------------- DynamoDB Local
@@ -239,8 +332,7 @@ async fn run(args: Args) -> Result<(), Error> {
         &mut results,
         dynamodb.endpoint(),
         &logs,
-        cold_runs,
-        warm_count,
+        counts,
     )
     .await;
     dynamodb.stop().await;
@@ -263,18 +355,59 @@ async fn run(args: Args) -> Result<(), Error> {
     Ok(())
 }
 
-/// Renders `results` (against the baseline, if there is one) into the report.
+/// The functions profiled, of those measured.
+fn profiled(packages: &[String]) -> Vec<String> {
+    ["get-book", "create-book"]
+        .into_iter()
+        .filter(|p| packages.iter().any(|q| q == p))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Renders `results` into the report.
 fn write_report(root: &Path, args: &Args, results: &Results) -> Result<(), Error> {
-    let baseline: Option<Results> = std::fs::read_to_string(root.join(&args.baseline))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
-    let markdown = report::render(results, baseline.as_ref());
+    let markdown = report::render(results);
     std::fs::write(root.join(&args.out), markdown)?;
     Ok(())
 }
 
+/// The CA bundle of a realistic size: the system's full bundle (as large as Amazon Linux
+/// 2023's), which the terminator's bundle starts with. Its certificates and bytes.
+fn trust_store_size(bundle: &Path) -> Result<(usize, u64), Error> {
+    let text = std::fs::read_to_string(bundle)?;
+    let certificates = text.matches("-----BEGIN CERTIFICATE-----").count();
+    if certificates < 100 {
+        return Err(format!(
+            "{} holds {certificates} certificates: install the system's CA bundle \
+             (Debian: ca-certificates) so that the trust store is Lambda's size",
+            bundle.display()
+        )
+        .into());
+    }
+    Ok((certificates, text.len() as u64))
+}
+
+/// A DynamoDB client of the benchmark that goes through the terminator, over TLS, as the
+/// functions do (so that floors and functions take the same path).
+async fn tls_client(bundle: &Path, address: Ipv4Addr) -> Result<aws_sdk_dynamodb::Client, Error> {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    let pem = std::fs::read(bundle)?;
+    let trust = tls::TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(pem);
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls::TlsContext::builder().with_trust_store(trust).build()?)
+        .build_https();
+    let config = bookshelf_local::client::local_config(&format!("https://{address}")).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&config)
+        .http_client(http)
+        .build();
+    Ok(aws_sdk_dynamodb::Client::from_conf(config))
+}
+
 /// Everything that needs DynamoDB Local.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 async fn measure_all(
     args: &Args,
     root: &Path,
@@ -283,22 +416,64 @@ async fn measure_all(
     results: &mut Results,
     endpoint: &str,
     logs: &Path,
-    cold_runs: usize,
-    warm_count: usize,
+    counts: Counts,
 ) -> Result<(), Error> {
-    let table = BenchTable::create(root, endpoint, "BooksTable-bench").await?;
+    let plain_table = BenchTable::create(root, endpoint, "BooksTable-bench").await?;
+
+    // The TLS terminator on DynamoDB's real name.
+    let host = format!("dynamodb.{LOCAL_REGION}.amazonaws.com");
+    let address = terminator_address();
+    let tls_dir = binaries::target_dir(root).join("bench/tls");
+    let tls = tls::TlsTerminator::start_as(endpoint, &tls_dir, &host, (address, 443).into())
+        .await
+        .map_err(|e| format!("the TLS terminator on {address}:443: {e}"))?;
+    results.meta.dynamodb_host = host.clone();
+    results.meta.trust_store = trust_store_size(&tls.ca_bundle)?;
+    let hosts_path = tls_dir.join("hosts");
+    std::fs::write(&hosts_path, hosts::hosts_file(address, &[&host]))?;
+    let table = BenchTable {
+        client: tls_client(&tls.ca_bundle, address).await?,
+        name: plain_table.name.clone(),
+    };
     let ctx = Context {
         root: root.to_owned(),
         template: template.clone(),
-        table: table.clone(),
+        table_name: table.name.clone(),
         endpoint: endpoint.to_owned(),
         logs: logs.to_owned(),
+        ca_bundle: tls.ca_bundle.clone(),
+        hosts: PrivateHosts::new(&hosts_path)?,
+    };
+    let cgroups = match Cgroups::open() {
+        Ok(groups) => {
+            results.meta.cpu_model_applied = true;
+            results.meta.cpu_model = groups.describe();
+            Some(groups)
+        }
+        Err(e) => {
+            say(&format!("no CPU model: {e}; whole-CPU figures only"));
+            results.meta.cpu_model = e.to_string();
+            None
+        }
+    };
+    let models: Vec<CpuModel> = if cgroups.is_some() {
+        CpuModel::ALL.to_vec()
+    } else {
+        vec![CpuModel::Whole]
+    };
+    let whole = Hold {
+        model: CpuModel::Whole,
+        cgroups: cgroups.as_ref(),
+    };
+    let small = Hold {
+        model: CpuModel::Mb128,
+        cgroups: cgroups.as_ref(),
     };
 
     // Seed: the table holds exactly SMALL_TABLE books; the first ones are deleted by
     // delete-book and the DeleteItem floor, one each.
     let seeding = Instant::now();
-    let mut ids = table.seed(SMALL_TABLE, 0).await?;
+    let mut ids = plain_table.seed(SMALL_TABLE, 0).await?;
     results
         .seeding
         .push((SMALL_TABLE, seeding.elapsed().as_secs_f64()));
@@ -307,17 +482,21 @@ async fn measure_all(
         seeding.elapsed().as_secs_f64()
     ));
     let book = ids.pop().ok_or("no books seeded")?;
-    let delete_events = 2 * cold_runs + measure::warm_events(warm_count) + 2;
+    let replaced = ids.pop().ok_or("no books seeded")?;
+    let versioned = ids.pop().ok_or("no books seeded")?;
+    let warm_events = measure::warm_events(counts.warm) + measure::warm_events(counts.paced);
+    let delete_events = models.len() * counts.cold + warm_events + 2;
     // Deletes for the DeleteItem floor: measured on its own, then paired with delete-book.
-    let floor_deletes = 2 * measure::warm_events(warm_count);
+    let floor_deletes = 2 * warm_events;
     if delete_events + floor_deletes > ids.len() {
         return Err("too few seeded books for the delete benchmarks: lower --warm".into());
     }
     let mut deletable = ids.into_iter();
     let function_deletes: Vec<BookId> = deletable.by_ref().take(delete_events).collect();
     let floor_deletes: Vec<BookId> = deletable.by_ref().take(floor_deletes).collect();
+    let deep_start = deep_start_key(&table, DEEP_PAGE).await?;
+    let version = AtomicU64::new(1);
 
-    // list-books on exactly SMALL_TABLE books, before any function writes.
     let list = template
         .functions
         .iter()
@@ -327,20 +506,31 @@ async fn measure_all(
         book: &book,
         history_book: events::SAMPLE_ID,
         deletable: &floor_deletes,
+        versioned: &versioned,
+        version: &version,
+        deep_start: &deep_start,
     };
     say("warming DynamoDB Local up");
     floor::warm_up(&table, &targets, DYNAMODB_WARM_UP).await?;
+    // list-books on exactly SMALL_TABLE books, before any function writes.
     let scaling = functions.iter().any(|f| f.package == "list-books");
     if scaling {
-        let point = list_point(&ctx, list, &book, &targets, SMALL_TABLE, warm_count).await?;
+        let point = list_point(
+            &ctx,
+            &table,
+            list,
+            &book,
+            &targets,
+            SMALL_TABLE,
+            counts,
+            whole,
+        )
+        .await?;
         results.list_scaling.push(point);
     }
 
-    // The TLS terminator in front of DynamoDB Local.
-    let tls = tls::TlsTerminator::start(endpoint, &root.join("target/bench/tls")).await?;
-
-    // Cold starts, round-robin over our functions and the naive baseline, so that a burst
-    // of load on the machine lands on all of them rather than on one function's runs.
+    // Cold starts, round-robin over our functions and both peers and every CPU model, so
+    // that a burst of load on the machine lands on all of them rather than on one's runs.
     let get = template
         .functions
         .iter()
@@ -357,124 +547,226 @@ async fn measure_all(
             name: function.package.clone(),
             package: function.package.clone(),
             events: Events::new(root, &function.package, &book, deletes)?,
-            plain: ctx.launch(function, endpoint, None),
-            secure: ctx.launch(function, &tls.endpoint, Some(&tls.ca_bundle)),
-            http: Vec::new(),
-            tls: Vec::new(),
+            launch: ctx.launch(function),
+            cold: BTreeMap::new(),
         });
     }
     let naive_program = binaries::naive_target_dir(root)
         .join("release")
         .join(binaries::NAIVE_BINARY);
-    if naive_program.is_file() && !args.skip_peers {
-        let mut plain = ctx.launch_program(get, naive_program.clone(), Vec::new(), endpoint, None);
-        let mut secure = ctx.launch_program(
-            get,
-            naive_program,
-            Vec::new(),
-            &tls.endpoint,
-            Some(&tls.ca_bundle),
-        );
-        for launch in [&mut plain, &mut secure] {
+    let python = root.join(".tools/bench-venv/bin/python");
+    if !args.skip_peers {
+        if naive_program.is_file() {
+            let mut launch = ctx.launch_program(get, naive_program, Vec::new());
             launch.name = "NaiveGetBook".into();
             launch.log = logs.join("NaiveGetBook.log");
+            subjects.push(Subject {
+                name: NAIVE.into(),
+                package: "get-book".into(),
+                events: Events::new(root, "get-book", &book, Vec::new())?,
+                launch,
+                cold: BTreeMap::new(),
+            });
+        } else {
+            say("no naive build: the report will show the peer missing");
         }
-        subjects.push(Subject {
-            name: NAIVE.into(),
-            package: "get-book".into(),
-            events: Events::new(root, "get-book", &book, Vec::new())?,
-            plain,
-            secure,
-            http: Vec::new(),
-            tls: Vec::new(),
-        });
+        if python.is_file() {
+            subjects.push(Subject {
+                name: PYTHON.into(),
+                package: "get-book".into(),
+                events: Events::new(root, "get-book", &book, Vec::new())?,
+                launch: ctx.python(get, python),
+                cold: BTreeMap::new(),
+            });
+        } else {
+            say(
+                "no .tools/bench-venv (bench/setup-python.sh): the report will show the peer missing",
+            );
+        }
     }
-    for round in 0..cold_runs {
+    for round in 0..counts.cold {
         if round % 10 == 0 {
-            say(&format!("cold starts, round {}/{cold_runs}", round + 1));
+            say(&format!("cold starts, round {}/{}", round + 1, counts.cold));
         }
         for subject in &mut subjects {
-            let http = measure::cold_once(&subject.plain, &subject.package, &mut subject.events);
-            subject.http.push(http.await?);
-            let tls = measure::cold_once(&subject.secure, &subject.package, &mut subject.events);
-            subject.tls.push(tls.await?);
+            for &model in &models {
+                let hold = Hold {
+                    model,
+                    cgroups: cgroups.as_ref(),
+                };
+                let sample = measure::cold_once(
+                    &subject.launch,
+                    &subject.package,
+                    &mut subject.events,
+                    hold,
+                )
+                .await?;
+                subject.cold.entry(model).or_default().push(sample);
+            }
         }
     }
     for mut subject in subjects {
         say(&format!("{}: warm", subject.name));
-        let floor = paired(&table, &subject.package, &targets, warm_count);
+        let floor = paired(&table, floor_of(&subject.package), &targets, counts);
         let warm = measure::warm(
-            &subject.plain,
+            &subject.launch,
             &subject.package,
             &mut subject.events,
-            warm_count,
-            floor.as_ref(),
+            &Series {
+                count: counts.warm,
+                pacing: None,
+                floor: floor.as_ref(),
+            },
+            whole,
         )
         .await?;
+        let paced = match &cgroups {
+            Some(_) => Some(
+                measure::warm(
+                    &subject.launch,
+                    &subject.package,
+                    &mut subject.events,
+                    &Series {
+                        count: counts.paced,
+                        pacing: Some(PACING),
+                        floor: None,
+                    },
+                    small,
+                )
+                .await?,
+            ),
+            None => None,
+        };
         let result = FunctionResult {
             floor: floor_of(&subject.package),
             name: subject.name.clone(),
-            cold_http: Cold::of(&subject.http),
-            cold_tls: Some(Cold::of(&subject.tls)),
+            cold: subject
+                .cold
+                .iter()
+                .map(|(model, runs)| (*model, Cold::of(runs)))
+                .collect(),
             warm,
+            paced,
         };
-        if subject.name == NAIVE {
-            results.naive = Some(result);
-        } else {
-            results.functions.push(result);
+        match subject.name.as_str() {
+            NAIVE => results.naive = Some(result),
+            PYTHON => results.python = Some(result),
+            _ => results.functions.push(result),
         }
     }
 
+    // Paths the sample events do not take.
+    for path in paths(
+        &functions
+            .iter()
+            .map(|f| f.package.clone())
+            .collect::<Vec<_>>(),
+    ) {
+        let Some(function) = template
+            .functions
+            .iter()
+            .find(|f| f.package == path.package)
+        else {
+            continue;
+        };
+        say(&format!("{}: warm", path.name));
+        let variant = match &path.variant {
+            PathVariant::Events(v) => v.clone(),
+            PathVariant::DeepPage => {
+                let cursor = deep_cursor(&ctx, function, &book, DEEP_PAGE).await?;
+                Variant::Query(vec![
+                    ("limit".into(), "25".into()),
+                    ("cursor".into(), cursor),
+                ])
+            }
+        };
+        let target_book = if path.package == "replace-book" {
+            &replaced
+        } else {
+            &book
+        };
+        let mut events = Events::of(root, path.package, target_book, Vec::new(), variant)?;
+        let launch = ctx.launch(function);
+        let floor = paired(&table, path.floor.clone(), &targets, counts);
+        let warm = measure::warm(
+            &launch,
+            path.package,
+            &mut events,
+            &Series {
+                count: counts.warm,
+                pacing: None,
+                floor: floor.as_ref(),
+            },
+            whole,
+        )
+        .await?;
+        let paced = match &cgroups {
+            Some(_) => Some(
+                measure::warm(
+                    &launch,
+                    path.package,
+                    &mut events,
+                    &Series {
+                        count: counts.paced,
+                        pacing: Some(PACING),
+                        floor: None,
+                    },
+                    small,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        results.paths.push(FunctionResult {
+            name: path.name.to_owned(),
+            cold: Vec::new(),
+            warm,
+            paced,
+            floor: path.floor,
+        });
+    }
+
     // Trusting only the system's CAs, a function must fail to reach DynamoDB over TLS.
-    let untrusted = ctx.launch(get, &tls.endpoint, None);
+    let mut untrusted = ctx.launch(get);
+    if let Some(system) = tls::system_bundle() {
+        let system = system.display().to_string();
+        untrusted
+            .environment
+            .insert("SSL_CERT_FILE".into(), system.clone());
+        untrusted.environment.insert("AWS_CA_BUNDLE".into(), system);
+    }
     results.untrusted_tls_status = Some(untrusted_status(&untrusted, root, &book).await?);
 
-    let mut events = Events::new(root, "get-book", &book, Vec::new())?;
-    let python = root.join(".tools/bench-venv/bin/python");
-    if python.is_file() && !args.skip_peers {
-        say("python get-book: cold (HTTP), cold (TLS), warm");
-        let python_runs = if args.quick { 3 } else { PYTHON_COLD_RUNS };
-        let peer_args: Vec<String> = ["-m", "awslambdaric", "handler.handler"]
-            .map(str::to_owned)
-            .to_vec();
-        let mut plain = ctx.launch_program(get, python.clone(), peer_args.clone(), endpoint, None);
-        let mut secure =
-            ctx.launch_program(get, python, peer_args, &tls.endpoint, Some(&tls.ca_bundle));
-        for launch in [&mut plain, &mut secure] {
-            let handler_dir = root.join("bench/python");
-            launch.name = "PythonGetBook".into();
-            launch.log = logs.join("PythonGetBook.log");
-            launch.directory = handler_dir.clone();
-            launch
-                .environment
-                .insert("LAMBDA_TASK_ROOT".into(), handler_dir.display().to_string());
-            launch
-                .environment
-                .insert("_HANDLER".into(), "handler.handler".into());
+    // Where get-book's and create-book's CPU goes.
+    if !args.no_profile {
+        for package in profiled(
+            &functions
+                .iter()
+                .map(|f| f.package.clone())
+                .collect::<Vec<_>>(),
+        ) {
+            let Some(function) = template.functions.iter().find(|f| f.package == package) else {
+                continue;
+            };
+            let program = binaries::target_dir(root)
+                .join(binaries::PROFILING)
+                .join(&function.binary);
+            if !program.is_file() {
+                say(&format!(
+                    "no {} (profiling build): no profile",
+                    program.display()
+                ));
+                continue;
+            }
+            say(&format!("{package}: perf profile"));
+            let launch = ctx.launch_program(function, program, Vec::new());
+            let mut events = Events::new(root, &package, &book, Vec::new())?;
+            let raw = binaries::target_dir(root).join(format!("bench/profile-{package}.txt"));
+            match profile::record(&launch, &package, &mut events, counts.warm, &raw).await {
+                Ok(p) => results.profiles.push(p),
+                Err(e) => say(&format!("{package}: no profile: {e}")),
+            }
         }
-        let (mut http, mut https) = (Vec::new(), Vec::new());
-        for _ in 0..python_runs {
-            http.push(measure::cold_once(&plain, "get-book", &mut events).await?);
-            https.push(measure::cold_once(&secure, "get-book", &mut events).await?);
-        }
-        results.python = Some(FunctionResult {
-            name: "python get-book".into(),
-            cold_http: Cold::of(&http),
-            cold_tls: Some(Cold::of(&https)),
-            warm: measure::warm(
-                &plain,
-                "get-book",
-                &mut events,
-                warm_count,
-                paired(&table, "get-book", &targets, warm_count).as_ref(),
-            )
-            .await?,
-            floor: vec![Operation::GetItem],
-        });
-    } else if !args.skip_peers {
-        say(
-            "no .tools/bench-venv: run bench/setup-python.sh (make bench does) for the Python peer",
-        );
     }
     tls.stop();
 
@@ -488,7 +780,8 @@ async fn measure_all(
         Operation::DeleteItem,
         Operation::QueryHistory,
     ] {
-        let summary = floor::measure(&table, operation, &targets, warm_count).await?;
+        // Over plain HTTP from here on: the terminator has stopped.
+        let summary = floor::measure(&plain_table, operation, &targets, counts.warm).await?;
         results.floors.push((operation, summary));
     }
 
@@ -496,44 +789,200 @@ async fn measure_all(
     if !scaling {
         return Ok(());
     }
-    let present = count_books(&table).await?;
+    let present = count_books(&plain_table).await?;
     if args.large_table > present {
         let seeding = Instant::now();
         say(&format!(
             "seeding {} more books",
             args.large_table - present
         ));
-        table.seed(args.large_table - present, SMALL_TABLE).await?;
+        plain_table
+            .seed(args.large_table - present, SMALL_TABLE)
+            .await?;
         results
             .seeding
             .push((args.large_table, seeding.elapsed().as_secs_f64()));
     }
-    let books = count_books(&table).await?;
-    results
-        .list_scaling
-        .push(list_point(&ctx, list, &book, &targets, books, warm_count).await?);
+    let books = count_books(&plain_table).await?;
+    // The terminator again, for the large table's list-books.
+    let tls = tls::TlsTerminator::start_as(endpoint, &tls_dir, &host, (address, 443).into())
+        .await
+        .map_err(|e| format!("the TLS terminator on {address}:443: {e}"))?;
+    let ctx = Context {
+        ca_bundle: tls.ca_bundle.clone(),
+        ..ctx
+    };
+    let table = BenchTable {
+        client: tls_client(&tls.ca_bundle, address).await?,
+        name: plain_table.name.clone(),
+    };
+    let point = list_point(&ctx, &table, list, &book, &targets, books, counts, whole).await;
+    tls.stop();
+    results.list_scaling.push(point?);
     Ok(())
 }
 
+/// What a path's events are made from.
+enum PathVariant {
+    /// A fixed variant of the sample event.
+    Events(Variant),
+    /// A list page deep in the table, by the cursor list-books itself hands out.
+    DeepPage,
+}
+
+/// One path of a function that its sample event does not take.
+struct PathCase {
+    name: &'static str,
+    package: &'static str,
+    variant: PathVariant,
+    floor: Vec<Operation>,
+}
+
+/// The paths measured, of the functions measured.
+fn paths(packages: &[String]) -> Vec<PathCase> {
+    let query = |pairs: &[(&str, &str)]| {
+        PathVariant::Events(Variant::Query(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        ))
+    };
+    vec![
+        PathCase {
+            name: "create-book, Idempotency-Key (transaction)",
+            package: "create-book",
+            variant: PathVariant::Events(Variant::IdempotencyKey),
+            floor: vec![Operation::TransactCreate],
+        },
+        PathCase {
+            name: "replace-book, If-Match",
+            package: "replace-book",
+            variant: PathVariant::Events(Variant::IfMatch),
+            floor: vec![Operation::UpdateIfMatch],
+        },
+        PathCase {
+            name: "list-books, author",
+            package: "list-books",
+            variant: query(&[("author", AUTHOR), ("limit", "25")]),
+            floor: vec![Operation::QueryAuthor],
+        },
+        PathCase {
+            name: "list-books, author + genre",
+            package: "list-books",
+            variant: query(&[("author", AUTHOR), ("genre", GENRE), ("limit", "25")]),
+            floor: vec![Operation::QueryAuthorGenre],
+        },
+        PathCase {
+            name: "list-books, page 41 by cursor",
+            package: "list-books",
+            variant: PathVariant::DeepPage,
+            floor: vec![Operation::QueryDeep],
+        },
+        PathCase {
+            name: "record-history, batch of 100",
+            package: "record-history",
+            variant: PathVariant::Events(Variant::Batch(floor::FULL_BATCH)),
+            floor: vec![Operation::PutHistory100],
+        },
+    ]
+    .into_iter()
+    .filter(|p| packages.iter().any(|q| q == p.package))
+    .collect()
+}
+
+/// The cursor list-books hands out for page `pages + 1` of 25 (following `nextCursor`).
+async fn deep_cursor(
+    ctx: &Context,
+    list: &Function,
+    book: &BookId,
+    pages: usize,
+) -> Result<String, Error> {
+    let launch = ctx.launch(list);
+    let mut sandbox = sandbox::Sandbox::start(&launch).await?;
+    let outcome = async {
+        sandbox.ready().await?;
+        let mut cursor: Option<String> = None;
+        for _ in 0..pages {
+            let mut pairs = vec![("limit".to_owned(), "25".to_owned())];
+            pairs.extend(cursor.take().map(|c| ("cursor".to_owned(), c)));
+            let mut events = Events::of(
+                &ctx.root,
+                "list-books",
+                book,
+                Vec::new(),
+                Variant::Query(pairs),
+            )?;
+            let answer = sandbox.invoke(events.next_event()).await?;
+            events::check("list-books", &answer.body)?;
+            let envelope: serde_json::Value = serde_json::from_slice(&answer.body)?;
+            let page: serde_json::Value =
+                serde_json::from_str(envelope["body"].as_str().unwrap_or_default())?;
+            cursor = page["nextCursor"].as_str().map(str::to_owned);
+            if cursor.is_none() {
+                return Err::<String, Error>("list-books ran out of pages".into());
+            }
+        }
+        cursor.ok_or_else(|| "no cursor".into())
+    }
+    .await;
+    sandbox.stop().await;
+    outcome
+}
+
+/// The `ExclusiveStartKey` of the byTitle page after `pages` pages of 25 (raw queries).
+async fn deep_start_key(
+    table: &BenchTable,
+    pages: usize,
+) -> Result<std::collections::HashMap<String, AttributeValue>, Error> {
+    let mut start = None;
+    for _ in 0..pages {
+        let output = table
+            .client
+            .query()
+            .table_name(&table.name)
+            .index_name("byTitle")
+            .key_condition_expression("#partition = :partition")
+            .expression_attribute_names("#partition", "shelf")
+            .expression_attribute_values(":partition", AttributeValue::S("books".into()))
+            .limit(25)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        start = output.last_evaluated_key;
+        if start.is_none() {
+            return Err("the table ran out of pages".into());
+        }
+    }
+    start.ok_or_else(|| "no start key".into())
+}
+
 /// list-books warm and its raw Query, at the table's current size.
+#[allow(clippy::too_many_arguments)]
 async fn list_point(
     ctx: &Context,
+    table: &BenchTable,
     list: &Function,
     book: &BookId,
     targets: &Targets<'_>,
     books: usize,
-    warm_count: usize,
+    counts: Counts,
+    hold: Hold<'_>,
 ) -> Result<ListPoint, Error> {
     say(&format!("list-books on {books} books"));
     let mut events = Events::new(&ctx.root, &list.package, book, Vec::new())?;
-    let launch = ctx.launch(list, &ctx.endpoint, None);
-    let floor = paired(&ctx.table, &list.package, targets, warm_count);
+    let launch = ctx.launch(list);
+    let floor = paired(table, floor_of(&list.package), targets, counts);
     let warm = measure::warm(
         &launch,
         &list.package,
         &mut events,
-        warm_count,
-        floor.as_ref(),
+        &Series {
+            count: counts.warm,
+            pacing: None,
+            floor: floor.as_ref(),
+        },
+        hold,
     )
     .await?;
     Ok(ListPoint {
@@ -564,10 +1013,7 @@ async fn count_books(table: &BenchTable) -> Result<usize, Error> {
             .table_name(&table.name)
             .index_name("byTitle")
             .key_condition_expression("shelf = :shelf")
-            .expression_attribute_values(
-                ":shelf",
-                aws_sdk_dynamodb::types::AttributeValue::S("books".into()),
-            )
+            .expression_attribute_values(":shelf", AttributeValue::S("books".into()))
             .select(aws_sdk_dynamodb::types::Select::Count)
             .set_exclusive_start_key(start)
             .send()
@@ -580,23 +1026,23 @@ async fn count_books(table: &BenchTable) -> Result<usize, Error> {
     }
 }
 
-/// The raw operations a function's handler makes for its benchmark event.
-/// The floor paired with `package`'s warm invocations (its deletes after the ones the
-/// unpaired DeleteItem floor uses).
+/// The floor paired with a series of warm invocations making `operations` (its deletes
+/// after the ones the unpaired `DeleteItem` floor uses).
 fn paired<'a>(
     table: &'a BenchTable,
-    package: &str,
+    operations: Vec<Operation>,
     targets: &'a Targets<'a>,
-    warm_count: usize,
+    counts: Counts,
 ) -> Option<floor::Paired<'a>> {
     floor::Paired::new(
         table,
-        floor_of(package),
+        operations,
         targets,
-        measure::warm_events(warm_count),
+        measure::warm_events(counts.warm),
     )
 }
 
+/// The raw operations a function's handler makes for its sample event.
 fn floor_of(package: &str) -> Vec<Operation> {
     match package {
         "get-book" => vec![Operation::GetItem],

@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::binaries::Size;
+use crate::cpu::CpuModel;
 use crate::floor::Operation;
 use crate::measure::{Cold, Warm};
+use crate::profile::Profile;
 use crate::stats::Summary;
 
 /// One run.
@@ -21,6 +23,10 @@ pub struct Results {
     pub naive: Option<FunctionResult>,
     /// The Python 3 + boto3 peer (get-book).
     pub python: Option<FunctionResult>,
+    /// Paths of our functions that the sample events do not take (warm only).
+    pub paths: Vec<FunctionResult>,
+    /// Where get-book's and create-book's CPU goes (`perf`).
+    pub profiles: Vec<Profile>,
     /// Raw DynamoDB Local round trips from the benchmark process.
     pub floors: Vec<(Operation, Summary)>,
     /// list-books at growing table sizes.
@@ -57,50 +63,45 @@ pub struct Meta {
     pub warm_invocations: usize,
     /// Whether `--quick` was given.
     pub quick: bool,
+    /// Why this run is partial (`--only`, `--no-build`, …); empty for a full run.
+    pub partial: Vec<String>,
+    /// Whether the CPU models were applied (cgroups available).
+    pub cpu_model_applied: bool,
+    /// How the CPU models were applied, or why they could not be.
+    pub cpu_model: String,
+    /// Timed invocations of each paced series under the 128 MB model.
+    pub paced_invocations: usize,
+    /// DynamoDB's host name, as the functions resolve it.
+    pub dynamodb_host: String,
+    /// The trust store every process loads: certificates and bytes.
+    pub trust_store: (usize, u64),
     /// Wall time of the whole run, seconds.
     pub seconds: f64,
 }
 
-/// One function's figures.
+/// One function's (or path's) figures, all over TLS to DynamoDB's real host name.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FunctionResult {
-    /// Crate name (or `naive get-book`, `python get-book`).
+    /// Crate name (or `naive get-book`, `python get-book`, or a path's name).
     pub name: String,
-    /// Cold starts against DynamoDB Local over plain HTTP.
-    pub cold_http: Cold,
-    /// Cold starts through the TLS terminator.
-    pub cold_tls: Option<Cold>,
-    /// Warm invocations over plain HTTP.
+    /// Cold starts, by CPU model (none for paths).
+    pub cold: Vec<(CpuModel, Cold)>,
+    /// Warm invocations, back to back, with a whole CPU, each paired with its floor.
     pub warm: Warm,
+    /// Warm invocations under the 128 MB model, one every 50 ms (absent without cgroups).
+    pub paced: Option<Warm>,
     /// The raw operation(s) its handler makes, if any.
     pub floor: Vec<Operation>,
 }
 
+impl FunctionResult {
+    /// Its cold starts under `model`, if measured.
+    pub fn cold(&self, model: CpuModel) -> Option<&Cold> {
+        self.cold.iter().find(|(m, _)| *m == model).map(|(_, c)| c)
+    }
+}
+
 impl Results {
-    /// The floor of `operation`.
-    pub fn floor(&self, operation: Operation) -> Option<Summary> {
-        self.floors
-            .iter()
-            .find(|(o, _)| *o == operation)
-            .map(|(_, s)| *s)
-    }
-
-    /// The p50 floor of `function`: its paired floor, or else the summed p50s of its
-    /// operations measured on their own (`None` if it makes none).
-    pub fn floor_p50(&self, function: &FunctionResult) -> Option<f64> {
-        if let Some(paired) = function.warm.floor {
-            return Some(paired.p50);
-        }
-        if function.floor.is_empty() {
-            return None;
-        }
-        function
-            .floor
-            .iter()
-            .map(|o| self.floor(*o).map(|s| s.p50))
-            .sum()
-    }
-
     /// Our function named `name`.
     pub fn function(&self, name: &str) -> Option<&FunctionResult> {
         self.functions.iter().find(|f| f.name == name)

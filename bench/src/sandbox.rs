@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::Error;
+use crate::hosts::PrivateHosts;
 
 /// Longest a process may take to initialise or to answer one event.
 const PHASE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -36,6 +37,8 @@ pub struct Launch {
     pub directory: PathBuf,
     /// Where its standard output and error go (appended).
     pub log: PathBuf,
+    /// A private `/etc/hosts` to run with (DynamoDB's real name → the TLS terminator).
+    pub hosts: Option<PrivateHosts>,
 }
 
 /// A running function process and the Runtime API it talks to.
@@ -75,8 +78,15 @@ impl Sandbox {
             .create(true)
             .append(true)
             .open(&launch.log)?;
+        let mut command = Command::new(&launch.program);
+        if let Some(hosts) = launch.hosts.clone() {
+            // SAFETY: `enter` makes system calls only, on strings made before the fork.
+            unsafe {
+                command.pre_exec(move || hosts.enter());
+            }
+        }
         let spawned = Instant::now();
-        let child = Command::new(&launch.program)
+        let child = command
             .args(&launch.args)
             .current_dir(&launch.directory)
             .env_clear()
@@ -174,6 +184,11 @@ impl Sandbox {
             body,
             is_error,
         })
+    }
+
+    /// The process id (`None` once it has been reaped).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// The process's peak resident set size so far (`VmHWM`), in bytes.

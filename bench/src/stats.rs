@@ -22,7 +22,13 @@ pub struct Summary {
 impl Summary {
     /// The summary of `samples` (nearest-rank percentiles); all zero when empty.
     pub fn of(samples: &[Duration]) -> Summary {
-        let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        let ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        Summary::of_ms(ms)
+    }
+
+    /// The summary of samples already in milliseconds (which may be negative: the
+    /// paired differences of a function and its floor); all zero when empty.
+    pub fn of_ms(mut ms: Vec<f64>) -> Summary {
         ms.sort_by(f64::total_cmp);
         let rank = |p: f64| -> f64 {
             if ms.is_empty() {
@@ -60,5 +66,17 @@ mod tests {
         assert!((summary.p99 - 99.0).abs() < 1e-9);
         assert!((summary.min - 1.0).abs() < 1e-9);
         assert_eq!(Summary::of(&[]).count, 0);
+    }
+
+    #[test]
+    fn the_median_of_paired_differences_is_not_the_difference_of_medians() {
+        // Function and floor move together: the differences are all 0.1 ms, though the
+        // medians of the two columns differ by 1 ms.
+        let function = [1.1, 1.2, 3.1, 3.2, 3.3];
+        let floor = [1.0, 1.1, 3.0, 3.1, 3.2];
+        let differences: Vec<f64> = function.iter().zip(floor).map(|(a, b)| a - b).collect();
+        assert!((Summary::of_ms(differences).p50 - 0.1).abs() < 1e-9);
+        let negative = Summary::of_ms(vec![-0.2, 0.1, 0.3]);
+        assert!((negative.min + 0.2).abs() < 1e-9);
     }
 }

@@ -67,11 +67,27 @@ impl TlsTerminator {
     /// When `upstream` is not `http://<ip>:<port>`, or the certificates cannot be made,
     /// the bundle written or a port opened.
     pub async fn start(upstream: &str, dir: &Path) -> Result<TlsTerminator, TlsError> {
+        TlsTerminator::start_as(upstream, dir, "localhost", (Ipv4Addr::LOCALHOST, 0).into()).await
+    }
+
+    /// [`TlsTerminator::start`], but with a certificate for `host` (and `listen`'s address)
+    /// and listening on `listen`: with a name such as `dynamodb.us-east-1.amazonaws.com`
+    /// mapped to that address, a process reaches it by DynamoDB's real name (port 443
+    /// gives an endpoint without a port, as the SDK's own). The endpoint is `https://host`.
+    ///
+    /// # Errors
+    /// As [`TlsTerminator::start`].
+    pub async fn start_as(
+        upstream: &str,
+        dir: &Path,
+        host: &str,
+        listen: SocketAddr,
+    ) -> Result<TlsTerminator, TlsError> {
         let upstream: SocketAddr = upstream
             .strip_prefix("http://")
             .and_then(|address| address.trim_end_matches('/').parse().ok())
             .ok_or_else(|| TlsError::Upstream(upstream.to_owned()))?;
-        let (ca_pem, chain, key) = certificates()?;
+        let (ca_pem, chain, key) = certificates(host, listen.ip())?;
         std::fs::create_dir_all(dir)?;
         let mut bundle = SYSTEM_BUNDLES
             .iter()
@@ -88,8 +104,13 @@ impl TlsTerminator {
             .with_no_client_auth()
             .with_single_cert(chain, key)?;
         let acceptor = TlsAcceptor::from(Arc::new(config));
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let listener = TcpListener::bind(listen).await?;
         let port = listener.local_addr()?.port();
+        let endpoint = if port == 443 {
+            format!("https://{host}")
+        } else {
+            format!("https://{host}:{port}")
+        };
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
@@ -102,7 +123,7 @@ impl TlsTerminator {
             }
         });
         Ok(TlsTerminator {
-            endpoint: format!("https://localhost:{port}"),
+            endpoint,
             ca_bundle,
             task,
         })
@@ -128,10 +149,10 @@ async fn forward(
     Ok(())
 }
 
-/// A CA (its PEM) and a `localhost` / `127.0.0.1` certificate chain with its key.
+/// A CA (its PEM) and a certificate chain for a host name and address, with its key.
 type Certificates = (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
-fn certificates() -> Result<Certificates, TlsError> {
+fn certificates(host: &str, address: IpAddr) -> Result<Certificates, TlsError> {
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.distinguished_name
@@ -141,11 +162,9 @@ fn certificates() -> Result<Certificates, TlsError> {
     let ca_cert = ca.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca, ca_key);
 
-    let mut leaf = CertificateParams::new(vec!["localhost".to_owned()])?;
-    leaf.subject_alt_names
-        .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-    leaf.distinguished_name
-        .push(DnType::CommonName, "localhost");
+    let mut leaf = CertificateParams::new(vec![host.to_owned()])?;
+    leaf.subject_alt_names.push(SanType::IpAddress(address));
+    leaf.distinguished_name.push(DnType::CommonName, host);
     let leaf_key = KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)?;
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer)?;
 
