@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use bookshelf::domain::Actor;
-use bookshelf::store::book_item;
+use bookshelf::store::{ShelfShards, book_item};
 use bookshelf::{Book, BookId};
 use serde::{Deserialize, Serialize};
 
@@ -293,7 +293,7 @@ async fn once(
                 .await?;
         }
         Operation::TransactCreate => {
-            let book = floor_book(n)?;
+            let book = floor_book(n, table.shelf)?;
             // The record holds the book as a map, outside every index, as the store's.
             let record = HashMap::from([
                 (
@@ -416,7 +416,10 @@ async fn once(
                         )),
                     ),
                     ("kind".to_owned(), AttributeValue::S("history".into())),
-                    ("book".to_owned(), AttributeValue::M(floor_book(n)?)),
+                    (
+                        "book".to_owned(),
+                        AttributeValue::M(floor_book(n, table.shelf)?),
+                    ),
                 ]);
                 items.push(item);
             }
@@ -436,8 +439,9 @@ async fn once(
     Ok(started.elapsed())
 }
 
-/// A new book's item, as the store writes it (not timed: made before the clock starts).
-fn floor_book(n: usize) -> Result<HashMap<String, AttributeValue>, Error> {
+/// A new book's item, as the store writes it on a shelf of `shelf` shards (not timed:
+/// made before the clock starts).
+fn floor_book(n: usize, shelf: ShelfShards) -> Result<HashMap<String, AttributeValue>, Error> {
     let now = "2026-01-01T00:00:00Z".to_owned();
     let book = Book {
         id: BookId::generate(),
@@ -448,5 +452,5 @@ fn floor_book(n: usize) -> Result<HashMap<String, AttributeValue>, Error> {
         created_at: now.clone(),
         updated_at: now,
     };
-    Ok(book_item(&book, &Actor::anonymous())?)
+    Ok(book_item(&book, &Actor::anonymous(), shelf)?)
 }

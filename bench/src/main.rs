@@ -434,6 +434,7 @@ async fn measure_all(
     let table = BenchTable {
         client: tls_client(&tls.ca_bundle, address).await?,
         name: plain_table.name.clone(),
+        shelf: plain_table.shelf,
     };
     let ctx = Context {
         root: root.to_owned(),
@@ -815,6 +816,7 @@ async fn measure_all(
     let table = BenchTable {
         client: tls_client(&tls.ca_bundle, address).await?,
         name: plain_table.name.clone(),
+        shelf: plain_table.shelf,
     };
     let point = list_point(&ctx, &table, list, &book, &targets, books, counts, whole).await;
     tls.stop();
