@@ -3,40 +3,17 @@
 
 use super::*;
 use bookshelf::store::ShelfShards;
-use bookshelf_testing::{ApiEvent, app_with_shelf, assert_problem, call, seed};
-use serde_json::Value;
+use bookshelf_testing::{app_with_shelf, assert_problem, call, seed};
 
-fn search(query: &[(&str, &str)]) -> ApiEvent {
-    ApiEvent::new("GET", "/books", "/books").query(query)
-}
-
-fn titles(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|book| book["title"].as_str().unwrap().to_owned())
-        .collect()
-}
+use crate::tests::{all_pages, list as search, titles};
 
 /// Every title a search lists, following its cursors.
 async fn search_all(app: &'static App, query: &[(&str, &str)]) -> Vec<String> {
-    let mut listed = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut pairs = query.to_vec();
-        if let Some(cursor) = &cursor {
-            pairs.push(("cursor", cursor));
-        }
-        let response = call(app, handle, &search(&pairs)).await;
-        assert_eq!(response.status, 200, "{}", response.text());
-        let page = response.json();
-        listed.extend(titles(&page));
-        cursor = page["nextCursor"].as_str().map(str::to_owned);
-        if cursor.is_none() {
-            return listed;
-        }
-    }
+    all_pages(app, query)
+        .await
+        .iter()
+        .flat_map(titles)
+        .collect()
 }
 
 async fn shelf() -> &'static App {

@@ -2,11 +2,13 @@ use super::*;
 use bookshelf_testing::{ApiEvent, app, assert_problem, call, seed};
 use serde_json::Value;
 
-fn list(query: &[(&str, &str)]) -> ApiEvent {
+/// A `GET /books` event with `query`.
+pub(crate) fn list(query: &[(&str, &str)]) -> ApiEvent {
     ApiEvent::new("GET", "/books", "/books").query(query)
 }
 
-fn titles(page: &Value) -> Vec<String> {
+/// The titles of a page, in order.
+pub(crate) fn titles(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
         .unwrap()
@@ -16,7 +18,7 @@ fn titles(page: &Value) -> Vec<String> {
 }
 
 /// Follows `nextCursor` to the end; returns every page.
-async fn all_pages(app: &'static App, query: &[(&str, &str)]) -> Vec<Value> {
+pub(crate) async fn all_pages(app: &'static App, query: &[(&str, &str)]) -> Vec<Value> {
     let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
