@@ -220,17 +220,7 @@ async fn once(
                 .await?;
         }
         Operation::PutItem => {
-            let now = "2026-01-01T00:00:00Z".to_owned();
-            let book = Book {
-                id: BookId::generate(),
-                title: format!("Floor book {n}"),
-                author: "Benchmark".into(),
-                genre: Some("Benchmark".into()),
-                version: 1,
-                created_at: now.clone(),
-                updated_at: now,
-            };
-            let item = book_item(&book, &Actor::anonymous(), table.shelf)?;
+            let item = floor_book(n, table.shelf)?;
             let started = Instant::now();
             client
                 .put_item()

@@ -609,35 +609,15 @@ async fn measure_all(
     for mut subject in subjects {
         say(&format!("{}: warm", subject.name));
         let floor = paired(&table, floor_of(&subject.package), &targets, counts);
-        let warm = measure::warm(
+        let (warm, paced) = warm_series(
             &subject.launch,
             &subject.package,
             &mut subject.events,
-            &Series {
-                count: counts.warm,
-                pacing: None,
-                floor: floor.as_ref(),
-            },
-            whole,
+            floor.as_ref(),
+            counts,
+            (whole, small),
         )
         .await?;
-        let paced = match &cgroups {
-            Some(_) => Some(
-                measure::warm(
-                    &subject.launch,
-                    &subject.package,
-                    &mut subject.events,
-                    &Series {
-                        count: counts.paced,
-                        pacing: Some(PACING),
-                        floor: None,
-                    },
-                    small,
-                )
-                .await?,
-            ),
-            None => None,
-        };
         let result = FunctionResult {
             floor: floor_of(&subject.package),
             name: subject.name.clone(),
@@ -689,35 +669,15 @@ async fn measure_all(
         let mut events = Events::of(root, path.package, target_book, Vec::new(), variant)?;
         let launch = ctx.launch(function);
         let floor = paired(&table, path.floor.clone(), &targets, counts);
-        let warm = measure::warm(
+        let (warm, paced) = warm_series(
             &launch,
             path.package,
             &mut events,
-            &Series {
-                count: counts.warm,
-                pacing: None,
-                floor: floor.as_ref(),
-            },
-            whole,
+            floor.as_ref(),
+            counts,
+            (whole, small),
         )
         .await?;
-        let paced = match &cgroups {
-            Some(_) => Some(
-                measure::warm(
-                    &launch,
-                    path.package,
-                    &mut events,
-                    &Series {
-                        count: counts.paced,
-                        pacing: Some(PACING),
-                        floor: None,
-                    },
-                    small,
-                )
-                .await?,
-            ),
-            None => None,
-        };
         results.paths.push(FunctionResult {
             name: path.name.to_owned(),
             cold: Vec::new(),
@@ -1026,6 +986,35 @@ async fn count_books(table: &BenchTable) -> Result<usize, Error> {
             return Ok(count);
         }
     }
+}
+
+/// A function's warm series: back to back with a whole CPU, paired with `floor`; and,
+/// where the machine applies the CPU model (`small` has cgroups), paced at [`PACING`]
+/// under 128 MB.
+async fn warm_series(
+    launch: &Launch,
+    package: &str,
+    events: &mut Events,
+    floor: Option<&floor::Paired<'_>>,
+    counts: Counts,
+    (whole, small): (Hold<'_>, Hold<'_>),
+) -> Result<(measure::Warm, Option<measure::Warm>), Error> {
+    let back_to_back = Series {
+        count: counts.warm,
+        pacing: None,
+        floor,
+    };
+    let warm = measure::warm(launch, package, events, &back_to_back, whole).await?;
+    if small.cgroups.is_none() {
+        return Ok((warm, None));
+    }
+    let paced = Series {
+        count: counts.paced,
+        pacing: Some(PACING),
+        floor: None,
+    };
+    let paced = measure::warm(launch, package, events, &paced, small).await?;
+    Ok((warm, Some(paced)))
 }
 
 /// The floor paired with a series of warm invocations making `operations` (its deletes
