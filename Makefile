@@ -124,7 +124,9 @@ bench-runner: setup ## The local runner's throughput with release binaries, scal
 bench: setup-release ## Measure every function under Lambda's CPU model (128 MB, whole CPU, 1,769 MB) over TLS: size, cold starts, warm latency, CPU per request, memory, profiles, vs a naive build and a Python peer; writes docs/BENCHMARKS.md (root; ~25 min; BENCH_ARGS=--quick)
 	bash bench/setup.sh
 	bash bench/setup-python.sh
-	cargo run --release -q -p bookshelf-bench -- $(BENCH_ARGS)
+	mkdir -p target/bench
+	bash bench/build-variant.sh --cuts > target/bench/variant-args
+	cargo run --release -q -p bookshelf-bench -- $$(cat target/bench/variant-args) $(BENCH_ARGS)
 
 # Extra arguments for the scale benchmark, e.g. `make scale-bench SCALE_ARGS="--seed-books 100000"`
 # (`cargo run -p bookshelf-scale -- --help` lists them).

@@ -147,8 +147,21 @@ pub fn build_arm64(root: &Path, packages: &[String], naive: bool) -> Result<(), 
 /// When the x86_64 binary is missing.
 pub fn measure(name: &str, target: &Path, binary: &str) -> Result<Size, Error> {
     let x86 = target.join("release").join(binary);
-    let bytes = std::fs::read(&x86).map_err(|e| format!("{}: {e}", x86.display()))?;
-    let arm = std::fs::read(target.join("lambda").join(binary).join("bootstrap")).ok();
+    let arm = target.join("lambda").join(binary).join("bootstrap");
+    measure_files(name, &x86, Some(&arm))
+}
+
+/// The sizes of one x86_64 bootstrap at `path` (a variant's: no arm64 build).
+///
+/// # Errors
+/// When the file is missing.
+pub fn measure_file(name: &str, path: &Path) -> Result<Size, Error> {
+    measure_files(name, path, None)
+}
+
+fn measure_files(name: &str, x86: &Path, arm: Option<&Path>) -> Result<Size, Error> {
+    let bytes = std::fs::read(x86).map_err(|e| format!("{}: {e}", x86.display()))?;
+    let arm = arm.and_then(|path| std::fs::read(path).ok());
     Ok(Size {
         name: name.to_owned(),
         x86_64: len(&bytes),

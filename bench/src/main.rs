@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use bookshelf::BookId;
+use bookshelf::store::{ListPosition, ListQuery};
 use bookshelf_local::dynamodb_local::{DynamoDbLocal, Storage};
 use bookshelf_local::serve::{LocalScope, function_environment};
 use bookshelf_local::template::{Function, LOCAL_REGION, Template};
@@ -88,6 +89,12 @@ struct Args {
     /// Skip the `perf` profiles (and their build).
     #[arg(long)]
     no_profile: bool,
+    /// Also measure get-book as built elsewhere, beside this build, in the same run:
+    /// `LABEL=PATH` names a release get-book binary (e.g. an earlier commit's, made by
+    /// `bench/build-variant.sh`). It runs as get-book does (cold in every CPU model, warm,
+    /// paced, CPU per request), and the report's "Cuts" table compares it with this build.
+    #[arg(long, value_name = "LABEL=PATH")]
+    variant: Vec<String>,
     /// The Markdown report to write.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     out: PathBuf,
@@ -137,6 +144,10 @@ const PYTHON: &str = "python get-book";
 const DYNAMODB_WARM_UP: usize = 1_000;
 /// Start-to-start time of the paced series under the 128 MB model.
 const PACING: Duration = Duration::from_millis(50);
+/// Rounds of the cuts' interleaved CPU measurement.
+const CUT_ROUNDS: usize = 10;
+/// Timed warm invocations per build and round of the cuts' CPU measurement.
+const CUT_INVOCATIONS: usize = 200;
 /// The page the deep-page path asks for (by cursor).
 const DEEP_PAGE: usize = 40;
 /// The loopback address the TLS terminator listens on (port 443), and DynamoDB's real
@@ -172,6 +183,37 @@ struct Subject {
     events: Events,
     launch: Launch,
     cold: BTreeMap<CpuModel, Vec<(Duration, Duration)>>,
+}
+
+/// How a variant's results are named: `get-book@LABEL`.
+const VARIANT_PREFIX: &str = "get-book@";
+
+/// get-book as built elsewhere (`--variant LABEL=PATH`), measured beside this build.
+struct OtherBuild {
+    label: String,
+    program: PathBuf,
+}
+
+impl OtherBuild {
+    /// `LABEL=PATH`, PATH relative to the workspace root unless absolute.
+    fn parse(spec: &str, root: &Path) -> Result<OtherBuild, Error> {
+        let (label, path) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--variant {spec}: expected LABEL=PATH"))?;
+        let program = root.join(path);
+        if label.is_empty() || !program.is_file() {
+            return Err(format!("--variant {spec}: no binary at {}", program.display()).into());
+        }
+        Ok(OtherBuild {
+            label: label.to_owned(),
+            program,
+        })
+    }
+
+    /// Its name in the results.
+    fn name(&self) -> String {
+        format!("{VARIANT_PREFIX}{}", self.label)
+    }
 }
 
 /// Everything a measurement needs to launch processes.
@@ -273,6 +315,11 @@ async fn run(args: Args) -> Result<(), Error> {
         warm: args.warm.unwrap_or(if args.quick { 200 } else { 1000 }),
         paced: args.paced.unwrap_or(if args.quick { 100 } else { 400 }),
     };
+    let variants = args
+        .variant
+        .iter()
+        .map(|spec| OtherBuild::parse(spec, &root))
+        .collect::<Result<Vec<_>, _>>()?;
     let template = Template::load(&root.join("template.yaml"))?;
     let mut functions = template.functions.clone();
     // Only the functions of the product's own API (the tutorial's are left out, as before).
@@ -315,6 +362,11 @@ async fn run(args: Args) -> Result<(), Error> {
         Ok(size) => results.sizes.push(size),
         Err(e) => say(&format!("no naive baseline ({e})")),
     }
+    for variant in &variants {
+        results
+            .sizes
+            .push(binaries::measure_file(&variant.name(), &variant.program)?);
+    }
 
     // ---------------------------------------------------------------- DynamoDB Local
     let logs = target.join("bench/logs");
@@ -333,6 +385,7 @@ async fn run(args: Args) -> Result<(), Error> {
         dynamodb.endpoint(),
         &logs,
         counts,
+        &variants,
     )
     .await;
     dynamodb.stop().await;
@@ -417,6 +470,7 @@ async fn measure_all(
     endpoint: &str,
     logs: &Path,
     counts: Counts,
+    variants: &[OtherBuild],
 ) -> Result<(), Error> {
     let plain_table = BenchTable::create(root, endpoint, "BooksTable-bench").await?;
 
@@ -495,7 +549,7 @@ async fn measure_all(
     let mut deletable = ids.into_iter();
     let function_deletes: Vec<BookId> = deletable.by_ref().take(delete_events).collect();
     let floor_deletes: Vec<BookId> = deletable.by_ref().take(floor_deletes).collect();
-    let deep_start = deep_start_key(&table, DEEP_PAGE).await?;
+    let deep_after = deep_position(&table, DEEP_PAGE).await?;
     let version = AtomicU64::new(1);
 
     let list = template
@@ -509,7 +563,7 @@ async fn measure_all(
         deletable: &floor_deletes,
         versioned: &versioned,
         version: &version,
-        deep_start: &deep_start,
+        deep_after: &deep_after,
     };
     say("warming DynamoDB Local up");
     floor::warm_up(&table, &targets, DYNAMODB_WARM_UP).await?;
@@ -585,6 +639,18 @@ async fn measure_all(
             );
         }
     }
+    for variant in variants {
+        let mut launch = ctx.launch_program(get, variant.program.clone(), Vec::new());
+        launch.name = format!("GetBook-{}", variant.label);
+        launch.log = logs.join(format!("GetBook-{}.log", variant.label));
+        subjects.push(Subject {
+            name: variant.name(),
+            package: "get-book".into(),
+            events: Events::new(root, "get-book", &book, Vec::new())?,
+            launch,
+            cold: BTreeMap::new(),
+        });
+    }
     for round in 0..counts.cold {
         if round % 10 == 0 {
             say(&format!("cold starts, round {}/{}", round + 1, counts.cold));
@@ -632,7 +698,53 @@ async fn measure_all(
         match subject.name.as_str() {
             NAIVE => results.naive = Some(result),
             PYTHON => results.python = Some(result),
+            name if name.starts_with(VARIANT_PREFIX) => results.variants.push(result),
             _ => results.functions.push(result),
+        }
+    }
+
+    // The cuts: get-book and its earlier builds, CPU per warm invocation in interleaved
+    // rounds, so that a drift of the machine (DynamoDB Local's JIT, other work) lands on
+    // every build alike instead of on whichever ran last.
+    if !variants.is_empty() {
+        let mut builds: Vec<(String, Launch)> = variants
+            .iter()
+            .filter_map(|v| {
+                let name = v.name();
+                let launch = results.variants.iter().any(|r| r.name == name).then(|| {
+                    let mut launch = ctx.launch_program(get, v.program.clone(), Vec::new());
+                    launch.name = format!("GetBook-{}", v.label);
+                    launch.log = logs.join(format!("GetBook-{}.log", v.label));
+                    launch
+                })?;
+                Some((name, launch))
+            })
+            .collect();
+        if functions.iter().any(|f| f.package == "get-book") {
+            builds.push(("get-book".into(), ctx.launch(get)));
+        }
+        let mut events = Events::new(root, "get-book", &book, Vec::new())?;
+        let series = Series {
+            count: CUT_INVOCATIONS,
+            pacing: None,
+            floor: None,
+        };
+        for round in 0..CUT_ROUNDS {
+            say(&format!(
+                "cuts: CPU per invocation, round {}/{CUT_ROUNDS}",
+                round + 1
+            ));
+            // A different build goes first in each round.
+            let order = (0..builds.len()).map(|i| (i + round) % builds.len());
+            for i in order {
+                let (name, launch) = &builds[i];
+                let warm = measure::warm(launch, "get-book", &mut events, &series, whole).await?;
+                let cpu = warm.cpu_us.ok_or("no CPU accounting: no cgroups")?;
+                match results.cut_rounds.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, samples)) => samples.push(cpu),
+                    None => results.cut_rounds.push((name.clone(), vec![cpu])),
+                }
+            }
         }
     }
 
@@ -892,31 +1004,24 @@ async fn deep_cursor(
     outcome
 }
 
-/// The `ExclusiveStartKey` of the byTitle page after `pages` pages of 25 (raw queries).
-async fn deep_start_key(
-    table: &BenchTable,
-    pages: usize,
-) -> Result<std::collections::HashMap<String, AttributeValue>, Error> {
-    let mut start = None;
+/// Where the shelf's page `pages + 1` of 25 starts: the position page `pages` ended at,
+/// walked by the store's own listing (every shelf shard, merged).
+async fn deep_position(table: &BenchTable, pages: usize) -> Result<ListPosition, Error> {
+    let store = table.store();
+    let mut after = None;
     for _ in 0..pages {
-        let output = table
-            .client
-            .query()
-            .table_name(&table.name)
-            .index_name("byTitle")
-            .key_condition_expression("#partition = :partition")
-            .expression_attribute_names("#partition", "shelf")
-            .expression_attribute_values(":partition", AttributeValue::S("books".into()))
-            .limit(25)
-            .set_exclusive_start_key(start)
-            .send()
+        let page = store
+            .list(&ListQuery {
+                author: None,
+                genre: None,
+                title_prefix: None,
+                limit: floor::PAGE,
+                after: after.take(),
+            })
             .await?;
-        start = output.last_evaluated_key;
-        if start.is_none() {
-            return Err("the table ran out of pages".into());
-        }
+        after = Some(page.next.ok_or("the table ran out of pages")?);
     }
-    start.ok_or_else(|| "no start key".into())
+    after.ok_or_else(|| "no position".into())
 }
 
 /// list-books warm and its raw Query, at the table's current size.
@@ -964,28 +1069,32 @@ async fn untrusted_status(launch: &Launch, root: &Path, book: &BookId) -> Result
     Ok(events::status_of(&answer?.body))
 }
 
-/// Books in the table (a `COUNT` query of the `byTitle` index, page by page).
+/// Books in the table: a `COUNT` query of every shelf shard of the `byTitle` index, page
+/// by page.
 async fn count_books(table: &BenchTable) -> Result<usize, Error> {
     let mut count = 0;
-    let mut start = None;
-    loop {
-        let output = table
-            .client
-            .query()
-            .table_name(&table.name)
-            .index_name("byTitle")
-            .key_condition_expression("shelf = :shelf")
-            .expression_attribute_values(":shelf", AttributeValue::S("books".into()))
-            .select(aws_sdk_dynamodb::types::Select::Count)
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        count += usize::try_from(output.count).unwrap_or_default();
-        start = output.last_evaluated_key;
-        if start.is_none() {
-            return Ok(count);
+    for shard in table.shelf.keys() {
+        let mut start = None;
+        loop {
+            let output = table
+                .client
+                .query()
+                .table_name(&table.name)
+                .index_name("byTitle")
+                .key_condition_expression("shelf = :shelf")
+                .expression_attribute_values(":shelf", AttributeValue::S(shard.clone()))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            count += usize::try_from(output.count).unwrap_or_default();
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
         }
     }
+    Ok(count)
 }
 
 /// A function's warm series: back to back with a whole CPU, paired with `floor`; and,

@@ -18,6 +18,8 @@ use crate::sandbox::{Launch, Sandbox};
 const FREQUENCY: &str = "9999";
 /// Symbols listed per profile.
 const TOP: usize = 15;
+/// Symbols listed by inclusive share (their own samples and their callees').
+const TOP_INCLUSIVE: usize = 25;
 
 /// One function's profile.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -32,6 +34,10 @@ pub struct Profile {
     pub by_crate: Vec<(String, f64)>,
     /// Share of samples (%) of the busiest symbols.
     pub top: Vec<(String, f64)>,
+    /// Share of samples (%) in each symbol or anything it called (from the call graphs):
+    /// which layer the CPU goes through, not only where it lands.
+    #[serde(default)]
+    pub inclusive: Vec<(String, f64)>,
 }
 
 /// Profiles `count` warm invocations of `launch` (a binary with symbols), after 20
@@ -62,7 +68,28 @@ pub async fn record(
     }
     let text = String::from_utf8_lossy(&report.stdout).into_owned();
     std::fs::write(raw_report, &text)?;
+    let children = Command::new("perf")
+        .args([
+            "report",
+            "--stdio",
+            "--children",
+            "--sort",
+            "sym",
+            "-g",
+            "none",
+        ])
+        .args(["--no-inline", "--percent-limit", "0.5", "-i"])
+        .arg(&data)
+        .stderr(Stdio::null())
+        .output()
+        .await?;
+    if !children.status.success() {
+        return Err(format!("perf report --children failed: {}", children.status).into());
+    }
+    let children = String::from_utf8_lossy(&children.stdout).into_owned();
+    std::fs::write(raw_report.with_extension("children.txt"), &children)?;
     let mut profile = parse(&text);
+    profile.inclusive = parse_children(&children);
     profile.function = package.to_owned();
     profile.invocations = count;
     Ok(profile)
@@ -82,7 +109,10 @@ async fn profile_in(
     }
     let pid = sandbox.pid().ok_or("the process has exited")?;
     let mut perf = Command::new("perf")
-        .args(["record", "-e", "cpu-clock", "-F", FREQUENCY, "-o"])
+        // Call graphs unwound from copies of the stack (DWARF CFI, which release builds
+        // keep): frame pointers would need every crate rebuilt.
+        .args(["record", "-e", "cpu-clock", "-F", FREQUENCY])
+        .args(["--call-graph", "dwarf,16384", "-o"])
         .arg(data)
         .args(["-p", &pid.to_string()])
         .stdout(Stdio::null())
@@ -164,7 +194,54 @@ fn parse(text: &str) -> Profile {
         samples,
         by_crate,
         top: symbols,
+        inclusive: Vec::new(),
     }
+}
+
+/// Reads `perf report --stdio --children --sort sym -g none` output: the symbols with the
+/// largest inclusive shares (the first column).
+fn parse_children(text: &str) -> Vec<(String, f64)> {
+    let mut symbols: Vec<(String, f64)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let Some((children, rest)) = line.split_once('%') else {
+            continue;
+        };
+        let Ok(children) = children.trim().parse::<f64>() else {
+            continue;
+        };
+        // The self share, then the symbol.
+        let Some((_, rest)) = rest.split_once('%') else {
+            continue;
+        };
+        let rest = rest.trim();
+        let name = match rest.split_once("] ") {
+            Some((kind, symbol)) if kind.ends_with('k') => format!("[kernel] {}", symbol.trim()),
+            Some((_, symbol)) => symbol.trim().to_owned(),
+            None => rest.to_owned(),
+        };
+        if !is_root_frame(&name) {
+            symbols.push((name, children));
+        }
+    }
+    symbols.sort_by(|a, b| b.1.total_cmp(&a.1));
+    symbols.truncate(TOP_INCLUSIVE);
+    symbols
+}
+
+/// Frames every sample passes through (the C runtime's start, Rust's `main`) or that
+/// only mark where unwinding stopped (`0xffffffffffffffff`): they say nothing of where the
+/// CPU goes.
+fn is_root_frame(symbol: &str) -> bool {
+    symbol.starts_with("0x")
+        || symbol == "_start"
+        || symbol == "main"
+        || symbol.starts_with("__libc_start")
+        || symbol.starts_with("std::rt::lang_start")
+        || symbol.starts_with("std::sys::backtrace::__rust_begin_short_backtrace")
 }
 
 /// A count as perf prints it: `1234`, `12K`, `3M`.
@@ -233,5 +310,31 @@ mod tests {
             .find(|(c, _)| c == "C library / other");
         assert!(other.is_some_and(|(_, share)| (share - 4.5).abs() < 1e-9));
         assert_eq!(profile.top.len(), 7);
+    }
+
+    #[test]
+    fn inclusive_shares_are_read_from_the_children_column() {
+        let report = "\
+# Children      Self  Symbol
+# ........  ........  ......
+#
+    12.50%     1.00%  [.] aws_smithy_runtime::client::orchestrator::invoke
+    90.00%     0.00%  [.] main
+    71.60%     0.00%  [.] 0xffffffffffffffff
+    60.00%     0.00%  [.] get_book::main
+     3.25%     3.25%  [k] finish_task_switch.isra.0
+";
+        let inclusive = parse_children(report);
+        assert_eq!(
+            inclusive,
+            vec![
+                ("get_book::main".to_owned(), 60.0),
+                (
+                    "aws_smithy_runtime::client::orchestrator::invoke".to_owned(),
+                    12.5
+                ),
+                ("[kernel] finish_task_switch.isra.0".to_owned(), 3.25),
+            ]
+        );
     }
 }

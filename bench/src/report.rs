@@ -9,6 +9,7 @@ use crate::binaries::Size;
 use crate::cpu::CpuModel;
 use crate::measure::{Cold, Warm};
 use crate::results::{FunctionResult, Results};
+use crate::stats::Summary;
 
 /// Bytes in a megabyte, as the report counts them.
 const MB: f64 = 1_000_000.0;
@@ -26,6 +27,7 @@ pub fn render(results: &Results) -> String {
     paced(&mut out, results);
     list_scaling(&mut out, results);
     peers(&mut out, results);
+    cuts(&mut out, results);
     profiles(&mut out, results);
     method(&mut out, results);
     let analysis = bookshelf_local::workspace::root().join("bench/ANALYSIS.md");
@@ -630,6 +632,77 @@ fn peers(out: &mut String, r: &Results) {
     out.push('\n');
 }
 
+/// get-book as built elsewhere (`--variant`, earlier commits) beside this build: each cut's
+/// effect, measured in this run.
+fn cuts(out: &mut String, r: &Results) {
+    let Some(get) = r.function("get-book") else {
+        return;
+    };
+    if r.variants.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "## Cuts: get-book against earlier builds\n\n\
+         Earlier builds of get-book (`--variant LABEL=PATH`, made by \
+         `bench/build-variant.sh`), measured in this run exactly as get-book is \
+         (interleaved cold starts, the same events and table), in the order given; the last \
+         row is this build. x86_64 zips. *CPU per warm invocation*: the median of {} \
+         interleaved rounds of {} invocations each (a new process per round, the builds in \
+         a different order each round), with the rounds' range: the same build varies that \
+         much between rounds.\n\n\
+         | Build | Zip (MB) | Cold, 128 MB | First invoke, 128 MB | CPU per warm invocation (µs) | Rounds' range (µs) | Warm p50, whole CPU | Warm p50, 128 MB paced | p99 | Peak RSS (MB) |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        r.cut_rounds.first().map_or(0, |(_, rounds)| rounds.len()),
+        crate::CUT_INVOCATIONS
+    );
+    let figure = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}"));
+    let rounds = |name: &str| {
+        let (_, samples) = r.cut_rounds.iter().find(|(n, _)| n == name)?;
+        let summary = Summary::of_ms(samples.clone());
+        let high = samples.iter().copied().reduce(f64::max)?;
+        Some((summary.p50, summary.min, high))
+    };
+    let row = |label: &str, size_of: &str, f: &FunctionResult| {
+        format!(
+            "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+            figure(r.size(size_of).map(|s| mb(s.x86_64_zip))),
+            figure(cold_total(f, CpuModel::Mb128)),
+            figure(
+                f.cold(CpuModel::Mb128)
+                    .filter(|c| c.first_invoke.count > 0)
+                    .map(|c| c.first_invoke.p50)
+            ),
+            rounds(&f.name).map_or_else(|| "—".to_owned(), |(median, _, _)| format!("{median:.0}")),
+            rounds(&f.name).map_or_else(
+                || "—".to_owned(),
+                |(_, low, high)| format!("{low:.0}–{high:.0}")
+            ),
+            figure(Some(f.warm.latency.p50)),
+            figure(f.paced.as_ref().map(|w| w.latency.p50)),
+            figure(f.paced.as_ref().map(|w| w.latency.p99)),
+            mb(f.warm.peak_rss),
+        )
+    };
+    for variant in &r.variants {
+        let label = variant.name.trim_start_matches("get-book@");
+        let _ = writeln!(
+            out,
+            "{}",
+            row(&format!("`{label}`"), &variant.name, variant)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{}\n",
+        row(
+            &format!("this build (`{}`)", r.meta.commit),
+            "get-book",
+            get
+        )
+    );
+}
+
 fn profiles(out: &mut String, r: &Results) {
     let _ = writeln!(out, "## Where the CPU goes\n");
     if r.profiles.is_empty() {
@@ -642,10 +715,13 @@ fn profiles(out: &mut String, r: &Results) {
     }
     let _ = writeln!(
         out,
-        "`perf record -e cpu-clock -F 9999` attached to one warm process (whole CPU, TLS), \
-         built with the `profiling` profile (the release build with its symbols). Shares of \
-         the process's samples; inlined code counts where it was inlined. Raw reports: \
-         `target/bench/profile-<function>.txt`.\n"
+        "`perf record -e cpu-clock -F 9999 --call-graph dwarf` attached to one warm process \
+         (whole CPU, TLS), built with the `profiling` profile (the release build with its \
+         symbols). Shares of the process's samples; inlined code counts where it was \
+         inlined. *Self*: where the samples land. *Inclusive*: samples in a symbol or \
+         anything it called (async code shows as its `poll` closures; a task spawned \
+         elsewhere, such as hyper's connection, is not under its caller). Raw reports: \
+         `target/bench/profile-<function>.txt` and `.children.txt`.\n"
     );
     for p in &r.profiles {
         let _ = writeln!(
@@ -656,13 +732,24 @@ fn profiles(out: &mut String, r: &Results) {
         for (krate, share) in p.by_crate.iter().take(12) {
             let _ = writeln!(out, "| {krate} | {share:.1} % |");
         }
-        let _ = writeln!(out, "\n| Symbol | Share |\n| --- | ---: |");
+        let _ = writeln!(out, "\n| Symbol (self) | Share |\n| --- | ---: |");
         for (symbol, share) in &p.top {
-            let shown: String = symbol.chars().take(110).collect();
-            let _ = writeln!(out, "| `{}` | {share:.1} % |", shown.replace('|', "\\|"));
+            let _ = writeln!(out, "| {} | {share:.1} % |", code(symbol));
+        }
+        if !p.inclusive.is_empty() {
+            let _ = writeln!(out, "\n| Symbol (inclusive) | Share |\n| --- | ---: |");
+            for (symbol, share) in &p.inclusive {
+                let _ = writeln!(out, "| {} | {share:.1} % |", code(symbol));
+            }
         }
         out.push('\n');
     }
+}
+
+/// A symbol as a table cell: code, cut at 110 characters, pipes escaped.
+fn code(symbol: &str) -> String {
+    let shown: String = symbol.chars().take(110).collect();
+    format!("`{}`", shown.replace('|', "\\|"))
 }
 
 fn method(out: &mut String, r: &Results) {

@@ -23,6 +23,13 @@ pub struct Results {
     pub naive: Option<FunctionResult>,
     /// The Python 3 + boto3 peer (get-book).
     pub python: Option<FunctionResult>,
+    /// get-book as built elsewhere (`--variant`): earlier builds, for the cuts table.
+    #[serde(default)]
+    pub variants: Vec<FunctionResult>,
+    /// CPU per warm invocation (µs) of get-book and each variant, one figure per round of
+    /// the interleaved cuts measurement.
+    #[serde(default)]
+    pub cut_rounds: Vec<(String, Vec<f64>)>,
     /// Paths of our functions that the sample events do not take (warm only).
     pub paths: Vec<FunctionResult>,
     /// Where get-book's and create-book's CPU goes (`perf`).

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use bookshelf::domain::Actor;
-use bookshelf::store::{ShelfShards, book_item};
+use bookshelf::store::{BookStore, ShelfShards, book_item};
 use bookshelf::{Book, BookId};
 use bookshelf_local::tables;
 use bookshelf_local::template::Template;
@@ -64,6 +64,12 @@ pub struct BenchTable {
 }
 
 impl BenchTable {
+    /// The project's own store over this table, for the floors whose requests are the
+    /// store's merge of every shelf shard (made per call: a client clone and a name).
+    pub fn store(&self) -> BookStore {
+        BookStore::new(self.client.clone(), self.name.clone(), self.shelf)
+    }
+
     /// Creates `BooksTable` of `template.yaml` (under `root`) as `name` at `endpoint`.
     ///
     /// # Errors
