@@ -21,7 +21,7 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_sdk_dynamodb::config::{SharedHttpClient, StalledStreamProtectionConfig};
 use aws_smithy_http_client::tls;
 use std::time::Duration;
 
@@ -171,6 +171,10 @@ pub fn dynamodb_client() -> Result<Client, MissingVariable> {
                 .build(),
         )
         .retry_config(RetryConfig::standard().with_max_attempts(3))
+        // Stalled-stream protection times every poll of every body, on every
+        // request; DynamoDB's bodies are small JSON documents, and the attempt
+        // timeout above already bounds a stalled one (docs/BENCHMARKS.md, "Cuts").
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .http_client(https_client());
     config.set_endpoint_url(endpoint);
     Ok(Client::from_conf(config.build()))
