@@ -126,7 +126,7 @@ bench: setup-release ## Measure every function under Lambda's CPU model (128 MB,
 	bash bench/setup-python.sh
 	mkdir -p target/bench
 	bash bench/build-variant.sh --cuts > target/bench/variant-args
-	cargo run --release -q -p bookshelf-bench -- $$(cat target/bench/variant-args) $(BENCH_ARGS)
+	cargo run --release -q -p bookshelf-bench --bin bookshelf-bench -- $$(cat target/bench/variant-args) $(BENCH_ARGS)
 
 # Extra arguments for the scale benchmark, e.g. `make scale-bench SCALE_ARGS="--seed-books 100000"`
 # (`cargo run -p bookshelf-scale -- --help` lists them).
