@@ -29,8 +29,11 @@ pub enum Operation {
     PutItem,
     /// Conditional `UpdateItem` returning the new item (replace-book, patch-book).
     UpdateItem,
-    /// Conditional `DeleteItem` (delete-book).
+    /// Conditional `DeleteItem`.
     DeleteItem,
+    /// The store's delete (delete-book): a conditional `UpdateItem` marking the book with
+    /// who deletes it and a delete id, then a `DeleteItem` conditional on that id.
+    MarkThenDelete,
     /// `Query` of one book's history, newest first (book-history).
     QueryHistory,
     /// `TransactWriteItems`: an idempotency record and a new book (create-book with an
@@ -68,6 +71,7 @@ impl Operation {
             Operation::PutItem => "PutItem",
             Operation::UpdateItem => "UpdateItem",
             Operation::DeleteItem => "DeleteItem",
+            Operation::MarkThenDelete => "UpdateItem (mark) + DeleteItem (on the mark)",
             Operation::QueryHistory => "Query (history)",
             Operation::TransactCreate => "TransactWriteItems (record + book)",
             Operation::UpdateIfMatch => "UpdateItem (version condition)",
@@ -256,6 +260,34 @@ async fn once(
                 )
                 .expression_attribute_values(":genre", AttributeValue::S(format!("Genre {n}")))
                 .return_values(ReturnValue::AllNew)
+                .send()
+                .await?;
+        }
+        Operation::MarkThenDelete => {
+            let id = targets
+                .deletable
+                .get(n)
+                .ok_or("not enough deletable books seeded for the floor")?;
+            let delete_id = AttributeValue::S(uuid::Uuid::now_v7().to_string());
+            client
+                .update_item()
+                .table_name(name)
+                .set_key(Some(book_key(id)))
+                .update_expression("SET #deletedBy = :by, #deleteId = :deleteId")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#deletedBy", "deletedBy")
+                .expression_attribute_names("#deleteId", "deleteId")
+                .expression_attribute_values(":by", AttributeValue::S("anonymous".into()))
+                .expression_attribute_values(":deleteId", delete_id.clone())
+                .send()
+                .await?;
+            client
+                .delete_item()
+                .table_name(name)
+                .set_key(Some(book_key(id)))
+                .condition_expression("attribute_exists(pk) AND #deleteId = :deleteId")
+                .expression_attribute_names("#deleteId", "deleteId")
+                .expression_attribute_values(":deleteId", delete_id)
                 .send()
                 .await?;
         }

@@ -1148,8 +1148,11 @@ fn floor_of(package: &str) -> Vec<Operation> {
         "get-book" => vec![Operation::GetItem],
         "list-books" => vec![Operation::QueryPage],
         "create-book" => vec![Operation::PutItem],
-        "replace-book" | "patch-book" => vec![Operation::UpdateItem],
-        "delete-book" => vec![Operation::DeleteItem],
+        "replace-book" => vec![Operation::UpdateItem],
+        // The sample patch changes the genre alone: the store reads the author for the
+        // byAuthorGenre key, then updates.
+        "patch-book" => vec![Operation::GetItem, Operation::UpdateItem],
+        "delete-book" => vec![Operation::MarkThenDelete],
         "book-history" => vec![Operation::QueryHistory],
         _ => Vec::new(),
     }
