@@ -57,42 +57,37 @@ pub async fn record(
     let outcome = profile_in(&mut sandbox, package, events, count, &data).await;
     sandbox.stop().await;
     outcome?;
-    let report = Command::new("perf")
-        .args(["report", "--stdio", "--no-children", "--sort", "sym", "-i"])
-        .arg(&data)
-        .stderr(Stdio::null())
-        .output()
-        .await?;
-    if !report.status.success() {
-        return Err(format!("perf report failed: {}", report.status).into());
-    }
-    let text = String::from_utf8_lossy(&report.stdout).into_owned();
-    std::fs::write(raw_report, &text)?;
-    let children = Command::new("perf")
-        .args([
-            "report",
-            "--stdio",
-            "--children",
-            "--sort",
-            "sym",
-            "-g",
-            "none",
-        ])
-        .args(["--no-inline", "--percent-limit", "0.5", "-i"])
-        .arg(&data)
-        .stderr(Stdio::null())
-        .output()
-        .await?;
-    if !children.status.success() {
-        return Err(format!("perf report --children failed: {}", children.status).into());
-    }
-    let children = String::from_utf8_lossy(&children.stdout).into_owned();
-    std::fs::write(raw_report.with_extension("children.txt"), &children)?;
+    // Self shares, then inclusive ones (`--children`); call chains are not printed.
+    let text = perf_report(&data, &["--no-children"], raw_report).await?;
+    let children = perf_report(
+        &data,
+        &["--children", "--no-inline", "--percent-limit", "0.5"],
+        &raw_report.with_extension("children.txt"),
+    )
+    .await?;
     let mut profile = parse(&text);
     profile.inclusive = parse_children(&children);
     profile.function = package.to_owned();
     profile.invocations = count;
     Ok(profile)
+}
+
+/// `perf report --stdio --sort sym -g none` of `data` with `options`, kept at `keep_at`.
+async fn perf_report(data: &Path, options: &[&str], keep_at: &Path) -> Result<String, Error> {
+    let report = Command::new("perf")
+        .args(["report", "--stdio", "--sort", "sym", "-g", "none"])
+        .args(options)
+        .arg("-i")
+        .arg(data)
+        .stderr(Stdio::null())
+        .output()
+        .await?;
+    if !report.status.success() {
+        return Err(format!("perf report {options:?} failed: {}", report.status).into());
+    }
+    let text = String::from_utf8_lossy(&report.stdout).into_owned();
+    std::fs::write(keep_at, &text)?;
+    Ok(text)
 }
 
 async fn profile_in(
