@@ -121,7 +121,7 @@ bench-runner: setup ## The local runner's throughput with release binaries, scal
 	mkdir -p target/bench
 	cargo run --release -q -p bookshelf-bench --bin runner-throughput -- $(BENCH_ARGS) 2> target/bench/runner-throughput.log
 
-bench: setup-release ## Measure every function under Lambda's CPU model (128 MB, whole CPU, 1,769 MB) over TLS: size, cold starts, warm latency, CPU per request, memory, profiles, vs a naive build and a Python peer; writes docs/BENCHMARKS.md (root; ~25 min; BENCH_ARGS=--quick)
+bench: setup-release ## Measure every function under Lambda's CPU model (128 MB, whole CPU, 1,769 MB) over TLS: size, cold starts, warm latency, CPU per request, memory, profiles, vs a naive build, a Python peer and the builds of bench/cuts.txt; writes docs/BENCHMARKS.md (root; about 30 min of measuring after 20 min of builds; BENCH_ARGS=--quick)
 	bash bench/setup.sh
 	bash bench/setup-python.sh
 	mkdir -p target/bench
