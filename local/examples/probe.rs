@@ -55,7 +55,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
     answer
 }
 
-/// Appends `<what> <path> <pid>` to `PROBE_EVENTS`, if set.
+/// Appends `<what> <path> <pid>` to `PROBE_EVENTS`, if set: the whole line in one
+/// `write` (`writeln!` on a `File` writes piece by piece, and instances of the probe
+/// running at once would interleave their pieces).
 fn record_event(what: &str, path: &str) {
     if let Ok(events) = std::env::var("PROBE_EVENTS")
         && let Ok(mut file) = std::fs::OpenOptions::new()
@@ -63,7 +65,8 @@ fn record_event(what: &str, path: &str) {
             .append(true)
             .open(events)
     {
-        let _ = writeln!(file, "{what} {path} {}", std::process::id());
+        let line = format!("{what} {path} {}\n", std::process::id());
+        let _ = file.write_all(line.as_bytes());
     }
 }
 
