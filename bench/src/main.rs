@@ -273,6 +273,14 @@ impl Context {
         }
     }
 
+    /// How to launch `build`, get-book as built elsewhere, as get-book is launched.
+    fn launch_other_build(&self, get: &Function, build: &OtherBuild) -> Launch {
+        let mut launch = self.launch_program(get, build.program.clone(), Vec::new());
+        launch.name = format!("GetBook-{}", build.label);
+        launch.log = self.logs.join(format!("GetBook-{}.log", build.label));
+        launch
+    }
+
     /// The Python peer of get-book, launched as get-book is.
     fn python(&self, get: &Function, python: PathBuf) -> Launch {
         let peer_args: Vec<String> = ["-m", "awslambdaric", "handler.handler"]
@@ -640,14 +648,11 @@ async fn measure_all(
         }
     }
     for variant in variants {
-        let mut launch = ctx.launch_program(get, variant.program.clone(), Vec::new());
-        launch.name = format!("GetBook-{}", variant.label);
-        launch.log = logs.join(format!("GetBook-{}.log", variant.label));
         subjects.push(Subject {
             name: variant.name(),
             package: "get-book".into(),
             events: Events::new(root, "get-book", &book, Vec::new())?,
-            launch,
+            launch: ctx.launch_other_build(get, variant),
             cold: BTreeMap::new(),
         });
     }
@@ -709,16 +714,7 @@ async fn measure_all(
     if !variants.is_empty() {
         let mut builds: Vec<(String, Launch)> = variants
             .iter()
-            .filter_map(|v| {
-                let name = v.name();
-                let launch = results.variants.iter().any(|r| r.name == name).then(|| {
-                    let mut launch = ctx.launch_program(get, v.program.clone(), Vec::new());
-                    launch.name = format!("GetBook-{}", v.label);
-                    launch.log = logs.join(format!("GetBook-{}.log", v.label));
-                    launch
-                })?;
-                Some((name, launch))
-            })
+            .map(|v| (v.name(), ctx.launch_other_build(get, v)))
             .collect();
         if functions.iter().any(|f| f.package == "get-book") {
             builds.push(("get-book".into(), ctx.launch(get)));

@@ -685,7 +685,7 @@ fn cuts(out: &mut String, r: &Results) {
         )
     };
     for variant in &r.variants {
-        let label = variant.name.trim_start_matches("get-book@");
+        let label = variant.name.trim_start_matches(crate::VARIANT_PREFIX);
         let _ = writeln!(
             out,
             "{}",
